@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises'
+import { stringify } from 'smol-toml'
+import { configFromRaw, maskSecrets, parseConfigText, resolveConfigPath, toFileObject } from '../config/index.js'
+import { ConfigError, describeError } from '../errors.js'
+import { agentHint, keysDroppedByAgent } from './agent-keys.js'
+import type { Command } from './args.js'
+
+type ConfigCommand = Extract<Command, { kind: 'config-check' | 'config-encode' | 'config-agent-command' }>
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err: unknown) {
+    throw new ConfigError(`${path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, code: 'EXP_CONFIG_UNREADABLE' })
+  }
+}
+
+/** `config check|encode|agent-command` (SPEC §9). Returns the exit code. */
+export async function runConfigCommand(command: ConfigCommand, env: NodeJS.ProcessEnv): Promise<number> {
+  const out = (text: string): boolean => process.stdout.write(text)
+  const err = (text: string): boolean => process.stderr.write(text)
+  try {
+    const path = command.kind === 'config-agent-command' ? command.file : (command.file ?? resolveConfigPath(undefined, env))
+    const text = await readConfigFile(path)
+    switch (command.kind) {
+      case 'config-check': {
+        const { config, warnings } = configFromRaw(parseConfigText(text, path), { fileName: path, env })
+        for (const w of warnings) err(`warning: ${w}\n`)
+        out(`# ${path}: valid. Effective configuration (secrets masked):\n`)
+        out(`${stringify(maskSecrets(toFileObject(config)))}\n`)
+        return 0
+      }
+      case 'config-encode':
+        out(`${Buffer.from(text).toString('base64')}\n`)
+        return 0
+      case 'config-agent-command': {
+        const raw = parseConfigText(text, path)
+        // Validate as the service would, so a broken file is caught before it reaches a gateway.
+        const { warnings } = configFromRaw(raw, { fileName: path, env: {} })
+        for (const w of warnings) err(`warning: ${w}\n`)
+        for (const key of keysDroppedByAgent(raw)) {
+          const hint = agentHint(key)
+          err(`warning: ${path}: ${key} will be dropped by the Agent when it rewrites the file${hint ? `; ${hint}` : ''}\n`)
+        }
+        const target = command.path ?? resolveConfigPath(undefined, env)
+        const senml = [{ bn: '1:', n: 'config', vs: `save, export, ${target}, ${Buffer.from(text).toString('base64')}` }]
+        out(`${JSON.stringify(senml)}\n`)
+        return 0
+      }
+    }
+  } catch (e: unknown) {
+    err(`mainflux-export: ${describeError(e)}\n`)
+    return 1
+  }
+}

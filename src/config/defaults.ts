@@ -1,0 +1,43 @@
+import { hostname } from 'node:os'
+
+/**
+ * Defaults of SPEC §2. The new keys' defaults must be right for a gateway on their own, because
+ * the Agent drops those keys whenever it rewrites the file (SPEC §7).
+ */
+export const CONFIG_DEFAULTS = {
+  natsUrl: 'nats://localhost:4222',
+  port: 8170,
+  logLevel: 'info',
+  heartbeatIntervalMs: 10_000,
+  mqttUrl: 'tcp://localhost:1883',
+  qos: 0,
+  protocolVersion: 4,
+  keepAliveMs: 30_000,
+  storeType: 'file',
+  storePath: './export-store',
+  storeMaxBytes: 1024 ** 3,
+  overflow: 'drop_oldest',
+  maxAgeMs: 0,
+  routeType: 'default',
+  workers: 10,
+  routeSource: 'core',
+  stream: 'EXPORT',
+  priority: 0,
+} as const
+
+/** Bounds checked on top of the value's form. */
+export const CONFIG_LIMITS = {
+  /** MQTT carries keep-alive as whole seconds in 16 bits. */
+  keepAliveMinMs: 1000,
+  keepAliveMaxMs: 65_535_000,
+  priorityMax: 9,
+  portMax: 65_535,
+} as const
+
+/**
+ * `export-<username>`; with no username, `export-<host name>` so that two anonymous gateways on
+ * one broker do not kick each other off with the same client id.
+ */
+export function defaultClientId(username: string): string {
+  return `export-${username === '' ? hostname() : username}`
+}

@@ -1,0 +1,64 @@
+/** The effective, validated configuration. Durations are in ms, sizes in bytes. */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type Qos = 0 | 1 | 2
+export type StoreKind = 'file' | 'memory'
+export type OverflowPolicy = 'drop_oldest' | 'drop_newest'
+export type RouteType = 'default' | 'mfx'
+export type RouteSource = 'core' | 'jetstream'
+
+export interface ExpConfig {
+  /** NATS server URLs, normalised to `nats://host:port` (a cluster gives several). */
+  natsUrls: string[]
+  port: number
+  logLevel: LogLevel
+  heartbeatIntervalMs: number
+}
+
+export interface MqttConfig {
+  /** Broker URL as written (scheme kept, e.g. `tcp://host:1883`). */
+  url: string
+  username: string
+  password: string
+  clientId: string
+  qos: Qos
+  retain: boolean
+  mtls: boolean
+  caPath: string
+  clientCertPath: string
+  clientKeyPath: string
+  /** Inline PEM, used when no file path is given. */
+  clientCert: string
+  clientKey: string
+  skipTlsVerify: boolean
+  protocolVersion: 4 | 5
+  keepAliveMs: number
+}
+
+export interface StoreConfig {
+  type: StoreKind
+  path: string
+  maxBytes: number
+  overflow: OverflowPolicy
+  /** 0 means no limit. */
+  maxAgeMs: number
+}
+
+export interface RouteConfig {
+  natsTopic: string
+  mqttTopic: string
+  subtopic: string
+  type: RouteType
+  workers: number
+  source: RouteSource
+  stream: string
+  durable: string
+  priority: number
+}
+
+export interface Config {
+  exp: ExpConfig
+  mqtt: MqttConfig
+  store: StoreConfig
+  routes: RouteConfig[]
+}

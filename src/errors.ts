@@ -1,0 +1,70 @@
+/**
+ * Every failure the service reports has a stable `code` (listed in README, "Error codes"),
+ * a message that names the file, key or route at fault, and the underlying `cause`.
+ */
+export type ErrorCode =
+  | 'EXP_CONFIG_INVALID'
+  | 'EXP_CONFIG_UNREADABLE'
+  | 'EXP_CONFIG_WRITE_FAILED'
+  | 'EXP_TLS_INVALID'
+  | 'EXP_STORE_UNAVAILABLE'
+  | 'EXP_STORE_FULL'
+  | 'EXP_STORE_CORRUPT'
+  | 'EXP_TRANSFORM_FAILED'
+  | 'EXP_USAGE'
+
+export class BridgeError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = 'BridgeError'
+  }
+}
+
+/** The config file or environment cannot be turned into a valid configuration. */
+export class ConfigError extends BridgeError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'EXP_CONFIG_INVALID' | 'EXP_CONFIG_UNREADABLE' }) {
+    super(options?.code ?? 'EXP_CONFIG_INVALID', message, options)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Certificates or keys named by `[mqtt]` cannot be used. */
+export class TlsConfigError extends BridgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EXP_TLS_INVALID', message, options)
+    this.name = 'TlsConfigError'
+  }
+}
+
+/** The message store cannot be opened or written. */
+export class StoreError extends BridgeError {
+  constructor(code: 'EXP_STORE_UNAVAILABLE' | 'EXP_STORE_FULL' | 'EXP_STORE_CORRUPT', message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'StoreError'
+  }
+}
+
+/** A payload could not be transformed for its route (e.g. not a Mainflux protobuf message). */
+export class TransformError extends BridgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EXP_TRANSFORM_FAILED', message, options)
+    this.name = 'TransformError'
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends BridgeError {
+  constructor(message: string) {
+    super('EXP_USAGE', message)
+    this.name = 'UsageError'
+  }
+}
+
+/** A printable one-line description of any thrown value, with its cause chain. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${describeError(err.cause)}` : ''
+  return `${err.message}${cause}`
+}

@@ -1,0 +1,119 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ServiceStatus } from '../service.js'
+import type { HttpServer } from './server.js'
+
+/** Buckets of the publish latency (received from NATS → acknowledged by the broker), in seconds. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600]
+
+/**
+ * Prometheus metrics (SPEC §8). Counters live as plain numbers in the service's RouteStats (the hot
+ * path never touches prom-client); they are copied into the registry at scrape time. Only the
+ * latency histogram is observed per message, through a cached child per route.
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  readonly #latency: Histogram<'route'>
+  readonly #latencyChildren = new Map<string, { observe(value: number): void }>()
+
+  constructor(status: () => ServiceStatus) {
+    const registry = this.registry
+    collectDefaultMetrics({ register: registry })
+    this.#latency = new Histogram({
+      name: 'export_publish_latency_seconds',
+      help: 'Time from receipt on NATS to acknowledgement by the MQTT broker',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    })
+
+    // One snapshot of the status per scrape, shared by every collector below.
+    let snapshot: ServiceStatus | undefined
+    const current = (): ServiceStatus => (snapshot ??= status())
+    const routeCounter = (name: string, help: string, value: (r: ServiceStatus['routes'][number]) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['route'],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const r of current().routes) this.inc({ route: r.id }, value(r))
+        },
+      })
+    }
+    new Gauge({
+      name: 'export_up',
+      help: 'Always 1 while the service runs (also refreshes the status snapshot of this scrape)',
+      registers: [registry],
+      collect() {
+        snapshot = status()
+        this.set(1)
+      },
+    })
+    routeCounter('export_messages_received_total', 'Messages taken off NATS', (r) => r.stats.received)
+    routeCounter('export_messages_published_total', 'Messages acknowledged by the MQTT broker', (r) => r.stats.published)
+    routeCounter('export_messages_invalid_total', 'Messages skipped because the transform failed (e.g. not a Mainflux message)', (r) => r.stats.invalid)
+    routeCounter('export_messages_rejected_total', 'Messages refused by the MQTT broker (MQTT 5 reason code)', (r) => r.stats.rejected)
+    routeCounter('export_messages_redelivered_total', 'JetStream messages delivered more than once', (r) => r.stats.redelivered)
+    new Counter({
+      name: 'export_messages_dropped_total',
+      help: 'Messages dropped from the store by the overflow policy or max_age',
+      labelNames: ['route', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const r of current().routes) {
+          this.inc({ route: r.id, reason: 'overflow' }, r.stats.droppedOverflow)
+          this.inc({ route: r.id, reason: 'max_age' }, r.stats.droppedMaxAge)
+        }
+      },
+    })
+    const routeGauge = (name: string, help: string, value: (r: ServiceStatus['routes'][number], now: number) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['route'],
+        registers: [registry],
+        collect() {
+          this.reset()
+          const now = Date.now()
+          for (const r of current().routes) this.set({ route: r.id }, value(r, now))
+        },
+      })
+    }
+    routeGauge('export_queue_messages', 'Messages waiting in the store (including in flight)', (r) => r.queued)
+    routeGauge('export_queue_bytes', 'Bytes waiting in the store', (r) => r.queuedBytes)
+    routeGauge('export_queue_oldest_age_seconds', 'Age of the oldest waiting message; 0 when the queue is empty', (r, now) => (r.oldestReceivedAt === undefined ? 0 : (now - r.oldestReceivedAt) / 1000))
+    routeGauge('export_messages_in_flight', 'Messages sent to the broker and not yet acknowledged', (r) => r.inFlight)
+    const linkGauge = (name: string, help: string, connected: (s: ServiceStatus) => boolean): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(connected(current()) ? 1 : 0)
+        },
+      })
+    }
+    linkGauge('export_mqtt_connected', '1 when connected to the MQTT broker', (s) => s.mqtt === 'connected')
+    linkGauge('export_nats_connected', '1 when connected to NATS', (s) => s.nats === 'connected')
+  }
+
+  /** For the service's latency observer. */
+  observeLatency(routeId: string, seconds: number): void {
+    let child = this.#latencyChildren.get(routeId)
+    if (!child) {
+      child = this.#latency.labels({ route: routeId })
+      this.#latencyChildren.set(routeId, child)
+    }
+    child.observe(seconds)
+  }
+
+  register(http: HttpServer): void {
+    http.on('GET', '/metrics', async (_req, res) => {
+      const text = await this.registry.metrics()
+      res.writeHead(200, { 'content-type': this.registry.contentType })
+      res.end(text)
+    })
+  }
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises'
+import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import { configFromRaw, parseConfigText } from './config/index.js'
+import { ConfigError, describeError } from './errors.js'
+import type { Logger } from './logger.js'
+import type { Service } from './service.js'
+
+/**
+ * Subjects on which the Agent announces a saved config (SPEC §7): Agents of the seed's time publish
+ * on the first, later ones through their messaging layer on the second. The payload is ignored.
+ */
+export const RELOAD_SUBJECTS = ['commands.export.config', 'channels.commands.export.config'] as const
+
+export interface ReloadResult {
+  ok: boolean
+  changes: string[]
+  error?: string
+}
+
+/**
+ * Re-reads the config file and applies it (SIGHUP, POST /reload, the Agent's NATS commands).
+ * Reloads run one at a time; a request that comes during one runs once more after it, so the last
+ * file written is the one in force. An invalid file keeps the running configuration.
+ */
+export class ConfigReloader {
+  readonly #service: Service
+  readonly #path: string
+  readonly #env: NodeJS.ProcessEnv
+  readonly #log: Logger
+  #running: Promise<ReloadResult> | undefined
+  #queued: Promise<ReloadResult> | undefined
+  #lastError: string | undefined
+  #subs: Subscription[] = []
+
+  constructor(service: Service, path: string, env: NodeJS.ProcessEnv, log: Logger) {
+    this.#service = service
+    this.#path = path
+    this.#env = env
+    this.#log = log
+  }
+
+  /** The error of the last reload, until one succeeds. */
+  get lastError(): string | undefined {
+    return this.#lastError
+  }
+
+  reload(trigger: string): Promise<ReloadResult> {
+    if (!this.#running) {
+      this.#running = this.#reloadOnce(trigger).finally(() => {
+        this.#running = undefined
+      })
+      return this.#running
+    }
+    this.#queued ??= this.#running.then(() => {
+      this.#queued = undefined
+      return this.reload(trigger)
+    })
+    return this.#queued
+  }
+
+  async #reloadOnce(trigger: string): Promise<ReloadResult> {
+    this.#log.info({ trigger, path: this.#path }, 'reloading configuration')
+    try {
+      let text: string
+      try {
+        text = await readFile(this.#path, 'utf8')
+      } catch (err: unknown) {
+        throw new ConfigError(`${this.#path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, code: 'EXP_CONFIG_UNREADABLE' })
+      }
+      const { config, warnings } = configFromRaw(parseConfigText(text, this.#path), { fileName: this.#path, env: this.#env })
+      for (const w of warnings) this.#log.warn({ path: this.#path }, w)
+      const changes = await this.#service.applyConfig(config)
+      this.#lastError = undefined
+      this.#log.info({ trigger, changes }, changes.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing changed')
+      return { ok: true, changes }
+    } catch (err: unknown) {
+      this.#lastError = `reload failed, previous configuration kept: ${describeError(err)}`
+      this.#log.error({ trigger, err: describeError(err) }, 'reload failed; previous configuration kept')
+      return { ok: false, changes: [], error: describeError(err) }
+    }
+  }
+
+  /** Listens for the Agent's reload commands on NATS. */
+  listen(nc: NatsConnection): void {
+    for (const subject of RELOAD_SUBJECTS) {
+      this.#subs.push(
+        nc.subscribe(subject, {
+          callback: (err) => {
+            if (err) return // reported through the connection's status
+            void this.reload(`nats ${subject}`) // result is logged by reload itself
+          },
+        }),
+      )
+    }
+  }
+
+  close(): void {
+    for (const sub of this.#subs) sub.unsubscribe()
+    this.#subs = []
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The NATS subject a route subscribes to (SPEC §2): `<nats_topic>.>`, or the topic itself when it is
+ * `>` or already ends in `>`.
+ */
+export function subscriptionSubject(natsTopic: string): string {
+  if (natsTopic === '>' || natsTopic.endsWith('.>')) return natsTopic
+  return `${natsTopic}.>`
+}

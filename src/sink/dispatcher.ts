@@ -1,0 +1,252 @@
+import type { StoredMessage } from '../store/message.js'
+import type { MessageStore } from '../store/store.js'
+
+/** What the dispatcher needs to know of a route. */
+export interface DispatchRoute {
+  readonly id: string
+  /** At most this many of the route's messages are unacknowledged at the broker at once. */
+  readonly workers: number
+  /** 0–9; higher drains first. */
+  readonly priority: number
+}
+
+/** The MQTT side, as the dispatcher sees it (MqttSink). */
+export interface Publisher {
+  readonly connected: boolean
+  publish(topic: string, payload: Buffer, done: (err?: Error) => void): void
+}
+
+/** Told about each message's outcome; the service turns these into counters and logs. */
+export interface DeliveryObserver {
+  delivered(routeId: string, message: StoredMessage, now: number): void
+  /** The broker refused the message for good (MQTT 5 reason code); it is removed and counted. */
+  rejected(routeId: string, message: StoredMessage, err: Error): void
+}
+
+interface Lane {
+  route: DispatchRoute
+  inFlight: number
+  /** Still configured; an unconfigured lane only drains what is already queued. */
+  configured: boolean
+}
+
+/** Routes that are no longer configured (or found in a durable store) drain with these. */
+const ORPHAN_DEFAULTS = { workers: 10, priority: 0 }
+/** Messages handed out per pump before yielding to the event loop (QoS 0 acks synchronously). */
+const PUMP_BUDGET = 2000
+
+/**
+ * Moves messages from the store to the broker: per route, in order, at most `workers` in flight.
+ * When several routes have a backlog, a higher `priority` goes first: a lower-priority route gets
+ * nothing while a higher one still has queued messages.
+ *
+ * Order: all publishes go over one MQTT connection in claim order, so the broker sees each route
+ * (and each subject) in order; after a link cut mqtt.js resends the unacknowledged ones first.
+ */
+export class Dispatcher {
+  readonly #store: MessageStore
+  readonly #observer: DeliveryObserver
+  readonly #lanes = new Map<string, Lane>()
+  #ordered: Lane[] = []
+  #publisher: Publisher | undefined
+  /** Bumped when the publisher changes: callbacks from an old connection are ignored. */
+  #generation = 0
+  #pumping = false
+  #pumpAgain = false
+  #scheduled = false
+  #claiming = true
+  #idleWaiters: Array<() => void> = []
+
+  constructor(store: MessageStore, observer: DeliveryObserver) {
+    this.#store = store
+    this.#observer = observer
+  }
+
+  /** Sets the configured routes; routes dropped from the config keep draining their queues. */
+  setRoutes(routes: readonly DispatchRoute[]): void {
+    const wanted = new Map(routes.map((r) => [r.id, r]))
+    for (const [id, lane] of this.#lanes) {
+      const route = wanted.get(id)
+      if (route) {
+        lane.route = route
+        lane.configured = true
+      } else if (lane.inFlight === 0 && this.#store.stats(id).messages === 0) {
+        this.#lanes.delete(id)
+      } else {
+        lane.configured = false
+        lane.route = { id, ...ORPHAN_DEFAULTS }
+      }
+    }
+    for (const route of routes) if (!this.#lanes.has(route.id)) this.#lanes.set(route.id, { route, inFlight: 0, configured: true })
+    for (const id of this.#store.routeIds()) if (!this.#lanes.has(id)) this.#lanes.set(id, { route: { id, ...ORPHAN_DEFAULTS }, inFlight: 0, configured: false })
+    this.#reorder()
+    this.schedule()
+  }
+
+  /** Uses a new connection. Whatever the old one had in flight is queued again, in order. */
+  setPublisher(publisher: Publisher | undefined): void {
+    this.#generation++
+    this.#publisher = publisher
+    for (const lane of this.#lanes.values()) {
+      if (lane.inFlight > 0) this.#store.releaseAll(lane.route.id)
+      lane.inFlight = 0
+    }
+    this.#notifyIdle()
+    this.schedule()
+  }
+
+  /** New messages for a route, or the connection came back: send what can be sent. */
+  notify(routeId: string): void {
+    if (!this.#lanes.has(routeId)) {
+      this.#lanes.set(routeId, { route: { id: routeId, ...ORPHAN_DEFAULTS }, inFlight: 0, configured: false })
+      this.#reorder()
+    }
+    this.pump()
+  }
+
+  /** Pumps on the next tick (coalescing many requests into one). */
+  schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.pump()
+    })
+  }
+
+  inFlight(routeId?: string): number {
+    if (routeId !== undefined) return this.#lanes.get(routeId)?.inFlight ?? 0
+    let n = 0
+    for (const lane of this.#lanes.values()) n += lane.inFlight
+    return n
+  }
+
+  /**
+   * Stops handing out messages and waits until nothing is in flight or the deadline passes.
+   * With `drainQueue`, keeps sending queued messages until the deadline (memory store: what is
+   * not sent is lost at exit, so sending more is better than stopping early).
+   */
+  async stop(deadlineMs: number, drainQueue: boolean): Promise<void> {
+    if (!drainQueue) this.#claiming = false
+    const done = (): boolean => this.inFlight() === 0 && (!drainQueue || !this.#hasQueued() || !this.#publisher?.connected)
+    await this.#waitUntil(done, Date.now() + deadlineMs)
+    this.#claiming = false
+  }
+
+  /** Waits until `done()` or the deadline; woken when a lane empties, else re-checked every 100 ms. */
+  async #waitUntil(done: () => boolean, deadline: number): Promise<void> {
+    while (!done() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, Math.min(100, deadline - Date.now())))
+        this.#idleWaiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+  }
+
+  /**
+   * Stops handing out messages and waits (up to `deadlineMs`) for those in flight, e.g. before the
+   * connection is replaced on reload, so that fewer are sent twice. `resume()` undoes it.
+   */
+  async pause(deadlineMs: number): Promise<void> {
+    this.#claiming = false
+    await this.#waitUntil(() => this.inFlight() === 0, Date.now() + deadlineMs)
+  }
+
+  resume(): void {
+    this.#claiming = true
+    this.schedule()
+  }
+
+  pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
+    }
+    const publisher = this.#publisher
+    if (!publisher?.connected || !this.#claiming) return
+    this.#pumping = true
+    try {
+      let budget = PUMP_BUDGET
+      do {
+        this.#pumpAgain = false
+        budget -= this.#pumpOnce(publisher, budget)
+      } while (this.#pumpAgain && budget > 0 && publisher.connected)
+      if (budget <= 0) this.schedule()
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  /** One pass over the lanes by priority; returns how many messages it handed out. */
+  #pumpOnce(publisher: Publisher, budget: number): number {
+    const store = this.#store
+    const generation = this.#generation
+    let sent = 0
+    let i = 0
+    const lanes = this.#ordered
+    while (i < lanes.length) {
+      const priority = lanes[i]!.route.priority
+      let backlog = false
+      for (; i < lanes.length && lanes[i]!.route.priority === priority; i++) {
+        const lane = lanes[i]!
+        const free = Math.min(lane.route.workers - lane.inFlight, budget - sent)
+        if (free > 0) {
+          const batch = store.claim(lane.route.id, free)
+          for (const message of batch) {
+            lane.inFlight++
+            sent++
+            publisher.publish(message.topic, message.payload, (err) => this.#onPublished(lane, message, generation, err))
+          }
+        }
+        if (store.queued(lane.route.id) > 0) backlog = true
+      }
+      // Strict priority: lower routes wait while this level still has queued messages.
+      if (backlog) break
+    }
+    return sent
+  }
+
+  #onPublished(lane: Lane, message: StoredMessage, generation: number, err: Error | undefined): void {
+    if (generation !== this.#generation) return // that connection is gone; the message was re-queued
+    lane.inFlight--
+    const routeId = lane.route.id
+    if (!err) {
+      this.#store.ack(routeId, message)
+      message.onDelivered?.()
+      this.#observer.delivered(routeId, message, Date.now())
+    } else if (isRefusal(err)) {
+      this.#store.ack(routeId, message)
+      message.onDelivered?.()
+      this.#observer.rejected(routeId, message, err)
+    } else {
+      // Not sent (QoS 0 on a closed connection): back to its place, sent again on reconnect.
+      this.#store.release(routeId, message)
+    }
+    if (lane.inFlight === 0) this.#notifyIdle()
+    this.pump()
+  }
+
+  #hasQueued(): boolean {
+    for (const lane of this.#lanes.values()) if (this.#store.queued(lane.route.id) > 0) return true
+    return false
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  #reorder(): void {
+    this.#ordered = [...this.#lanes.values()].sort((a, b) => b.route.priority - a.route.priority)
+  }
+}
+
+/** An MQTT 5 PUBACK/PUBREC with a reason code ≥ 0x80: the broker will never take this message. */
+function isRefusal(err: Error): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'number' && code >= 0x80
+}

@@ -1,0 +1,192 @@
+import { EventEmitter } from 'node:events'
+import mqtt from 'mqtt'
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
+import type { MqttConfig } from '../config/types.js'
+import { describeError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { Backoff } from './backoff.js'
+import { brokerAddress } from './broker-address.js'
+import { tlsOptions } from './tls-options.js'
+
+export type SinkState = 'connected' | 'disconnected'
+
+export interface SinkEvents {
+  connected: []
+  disconnected: []
+}
+
+/** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600
+const CONNECT_TIMEOUT_MS = 10_000
+const INITIAL_RECONNECT_MS = 1000
+
+/**
+ * The cloud MQTT connection (mqtt.js).
+ *
+ * Session: QoS 1 and 2 survive a link cut only if the broker keeps our session, so the client
+ * connects with `clean: false` and mqtt.js resends what was unacknowledged (QoS 2: PUBREL) on the
+ * new connection, in order, before anything new. But a session left by an earlier run of this
+ * process may hold QoS 2 packet ids that the broker would take for duplicates of our new messages
+ * and silently discard; so each sink first connects once with a clean session to wipe it, then
+ * opens the persistent one.
+ */
+export class MqttSink extends EventEmitter<SinkEvents> {
+  readonly config: MqttConfig
+  readonly #log: Logger
+  readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
+  readonly #publishOptions: IClientPublishOptions
+  #client: MqttClient | undefined
+  #wipeClient: MqttClient | undefined
+  #state: SinkState = 'disconnected'
+  #lastError: string | undefined
+  #lastLoggedError: string | undefined
+  #lastErrorLoggedAt = 0
+  #closed = false
+
+  constructor(config: MqttConfig, log: Logger) {
+    super()
+    this.config = config
+    this.#log = log
+    this.#publishOptions = { qos: config.qos, retain: config.retain }
+  }
+
+  get state(): SinkState {
+    return this.#state
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected'
+  }
+
+  get lastError(): string | undefined {
+    return this.#lastError
+  }
+
+  /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
+  start(): void {
+    const base = this.#baseOptions()
+    const address = brokerAddress(this.config.url, this.config.mtls)
+    this.#log.info({ broker: `${address.protocol}://${address.host}:${address.port}`, clientId: this.config.clientId }, 'connecting to MQTT broker')
+    const wipe = mqtt.connect({
+      ...base,
+      clean: true,
+      ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
+    })
+    this.#wipeClient = wipe
+    this.#watchAttempts(wipe)
+    wipe.once('connect', () => {
+      wipe.end(false, () => {
+        this.#wipeClient = undefined
+        if (!this.#closed) this.#startSession(base)
+      })
+    })
+  }
+
+  #startSession(base: IClientOptions): void {
+    const client = mqtt.connect({
+      ...base,
+      clean: false,
+      ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
+    })
+    this.#client = client
+    this.#watchAttempts(client)
+    // mqtt.js emits 'connect' only after it has resent the old session's unacknowledged packets.
+    client.on('connect', () => {
+      this.#lastError = undefined
+      this.#log.info({}, 'connected to MQTT broker')
+      this.#setState('connected')
+    })
+    client.on('close', () => {
+      if (this.#state === 'connected' && !this.#closed) this.#log.warn({}, 'MQTT connection lost; messages wait in the store')
+      this.#setState('disconnected')
+    })
+  }
+
+  /** Backoff and error reporting, shared by the wipe and the session client. */
+  #watchAttempts(client: MqttClient): void {
+    client.on('connect', () => {
+      this.#backoff.reset()
+      client.options.reconnectPeriod = INITIAL_RECONNECT_MS
+    })
+    // 'reconnect' fires just before an attempt; the period set now applies if that attempt fails.
+    client.on('reconnect', () => {
+      client.options.reconnectPeriod = this.#backoff.next()
+    })
+    client.on('error', (err) => this.#reportError(err))
+  }
+
+  #reportError(err: Error): void {
+    const text = describeError(err)
+    this.#lastError = `MQTT: ${text}`
+    const now = Date.now()
+    // One line per distinct error, and a reminder each minute while it persists.
+    if (text !== this.#lastLoggedError || now - this.#lastErrorLoggedAt > 60_000) {
+      this.#lastLoggedError = text
+      this.#lastErrorLoggedAt = now
+      this.#log.warn({ err: text }, 'MQTT connection failed; retrying')
+    }
+  }
+
+  #baseOptions(): IClientOptions {
+    const cfg = this.config
+    const address = brokerAddress(cfg.url, cfg.mtls)
+    return {
+      protocol: address.protocol,
+      host: address.host,
+      hostname: address.host,
+      port: address.port,
+      ...(address.path !== '' ? { path: address.path } : {}),
+      ...(address.tls ? tlsOptions(cfg) : {}),
+      clientId: cfg.clientId,
+      ...(cfg.username !== '' ? { username: cfg.username } : {}),
+      ...(cfg.password !== '' ? { password: cfg.password } : {}),
+      protocolVersion: cfg.protocolVersion,
+      keepalive: Math.max(1, Math.round(cfg.keepAliveMs / 1000)),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectPeriod: INITIAL_RECONNECT_MS,
+      // A refused CONNECT (bad password, not authorized) is retried too: the operator may fix
+      // the credentials on the broker side, and the gateway must not need a restart for that.
+      reconnectOnConnackError: true,
+      resubscribe: false,
+    }
+  }
+
+  #setState(state: SinkState): void {
+    if (state === this.#state) return
+    this.#state = state
+    this.emit(state)
+  }
+
+  /**
+   * Publishes with the configured QoS and retain flag. `done` runs once the broker has the message
+   * (QoS 0: written to the socket; 1: PUBACK; 2: PUBCOMP) or with an error.
+   */
+  publish(topic: string, payload: Buffer, done: (err?: Error) => void): void {
+    const client = this.#client
+    if (!client) {
+      done(new Error('MQTT sink not connected'))
+      return
+    }
+    client.publish(topic, payload, this.#publishOptions, done)
+  }
+
+  /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. */
+  async close(timeoutMs = 2000): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const clients = [this.#wipeClient, this.#client].filter((c): c is MqttClient => c !== undefined)
+    await Promise.all(
+      clients.map(async (client) => {
+        const timer = setTimeout(() => client.end(true), timeoutMs)
+        try {
+          await client.endAsync(!client.connected)
+        } catch (err: unknown) {
+          this.#log.debug({ err: describeError(err) }, 'MQTT end failed')
+        } finally {
+          clearTimeout(timer)
+        }
+      }),
+    )
+    this.#setState('disconnected')
+  }
+}

@@ -1,0 +1,143 @@
+import { MessageState, messageBytes } from './message.js'
+import type { StoredMessage } from './message.js'
+import { RouteQueue } from './route-queue.js'
+import type { DropReason, MessageStore, RouteQueueStats, StoreLimits, StoreListener } from './store.js'
+
+const MAX_AGE_SWEEP_MS = 1000
+
+/**
+ * Messages wait in RAM, bounded by `max_bytes`. Fastest, but a restart or crash loses the backlog:
+ * for operators who prefer speed over durability (`[store] type = "memory"`).
+ */
+export class MemoryStore implements MessageStore {
+  readonly kind = 'memory' as const
+  readonly #limits: StoreLimits
+  readonly #queues = new Map<string, RouteQueue>()
+  #listener: StoreListener | undefined
+  #seq = 0
+  #bytes = 0
+  #sweepTimer: NodeJS.Timeout | undefined
+
+  constructor(limits: StoreLimits) {
+    this.#limits = limits
+  }
+
+  open(listener: StoreListener): Promise<void> {
+    this.#listener = listener
+    if (this.#limits.maxAgeMs > 0) {
+      this.#sweepTimer = setInterval(() => this.sweepExpired(Date.now()), Math.min(MAX_AGE_SWEEP_MS, this.#limits.maxAgeMs))
+      this.#sweepTimer.unref()
+    }
+    return Promise.resolve()
+  }
+
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean {
+    const bytes = messageBytes(topic, payload)
+    if (this.#bytes + bytes > this.#limits.maxBytes && !this.#makeRoom(routeId, bytes)) return false
+    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
+    this.#queue(routeId).push(stored)
+    this.#bytes += bytes
+    this.#listener?.available(routeId)
+    return true
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  claim(routeId: string, max: number): StoredMessage[] {
+    const queue = this.#queues.get(routeId)
+    return queue ? queue.claim(max) : []
+  }
+
+  ack(routeId: string, message: StoredMessage): void {
+    const queue = this.#queues.get(routeId)
+    if (queue?.complete(message)) this.#bytes -= message.bytes
+  }
+
+  release(routeId: string, message: StoredMessage): void {
+    this.#queues.get(routeId)?.release(message)
+  }
+
+  releaseAll(routeId: string): void {
+    this.#queues.get(routeId)?.releaseAll()
+  }
+
+  queued(routeId: string): number {
+    return this.#queues.get(routeId)?.queuedCount ?? 0
+  }
+
+  stats(routeId: string): RouteQueueStats {
+    const queue = this.#queues.get(routeId)
+    return { messages: queue?.count ?? 0, bytes: queue?.bytes ?? 0, oldestReceivedAt: queue?.oldest()?.receivedAt }
+  }
+
+  routeIds(): string[] {
+    return [...this.#queues.keys()]
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.#sweepTimer)
+    return Promise.resolve()
+  }
+
+  /** Drops queued messages older than `max_age`. Public so tests can run it at a chosen time. */
+  sweepExpired(now: number): void {
+    const cutoff = now - this.#limits.maxAgeMs
+    for (const [routeId, queue] of this.#queues) {
+      let dropped = 0
+      for (let m = queue.oldestQueued(); m !== undefined && m.receivedAt < cutoff; m = queue.oldestQueued()) {
+        queue.complete(m)
+        this.#bytes -= m.bytes
+        dropped++
+      }
+      if (dropped > 0) this.#drop(routeId, dropped, 'max_age')
+    }
+  }
+
+  /** Applies the overflow policy; true if there is now room for `bytes`. */
+  #makeRoom(routeId: string, bytes: number): boolean {
+    if (this.#limits.overflow === 'drop_newest') {
+      this.#drop(routeId, 1, 'overflow')
+      return false
+    }
+    const droppedPerRoute = new Map<string, number>()
+    while (this.#bytes + bytes > this.#limits.maxBytes) {
+      // drop_oldest: the oldest queued message store-wide (smallest seq); in-flight ones are the
+      // broker's already and cannot be taken back.
+      let victimRoute: string | undefined
+      let victim: StoredMessage | undefined
+      for (const [id, queue] of this.#queues) {
+        const m = queue.oldestQueued()
+        if (m && (!victim || m.seq < victim.seq)) {
+          victim = m
+          victimRoute = id
+        }
+      }
+      if (!victim || victimRoute === undefined) break
+      this.#queues.get(victimRoute)!.complete(victim)
+      this.#bytes -= victim.bytes
+      droppedPerRoute.set(victimRoute, (droppedPerRoute.get(victimRoute) ?? 0) + 1)
+    }
+    for (const [id, count] of droppedPerRoute) this.#drop(id, count, 'overflow')
+    if (this.#bytes + bytes > this.#limits.maxBytes) {
+      // Everything left is in flight: the new message itself is the only one that can go.
+      this.#drop(routeId, 1, 'overflow')
+      return false
+    }
+    return true
+  }
+
+  #drop(routeId: string, count: number, reason: DropReason): void {
+    this.#listener?.dropped(routeId, count, reason)
+  }
+
+  #queue(routeId: string): RouteQueue {
+    let queue = this.#queues.get(routeId)
+    if (!queue) {
+      queue = new RouteQueue()
+      this.#queues.set(routeId, queue)
+    }
+    return queue
+  }
+}

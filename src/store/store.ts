@@ -1,0 +1,65 @@
+import type { OverflowPolicy, StoreKind } from '../config/types.js'
+import type { StoredMessage } from './message.js'
+
+/** Why a message left the store without being delivered. */
+export type DropReason = 'overflow' | 'max_age'
+
+export interface RouteQueueStats {
+  /** Messages waiting or in flight. */
+  messages: number
+  bytes: number
+  /** receivedAt of the oldest waiting message, or undefined when the queue is empty. */
+  oldestReceivedAt: number | undefined
+}
+
+export interface StoreListener {
+  /** A route's queue got a new message (called at most once per append). */
+  available(routeId: string): void
+  /** Messages were dropped by the overflow policy or `max_age`; always counted and logged. */
+  dropped(routeId: string, count: number, reason: DropReason): void
+}
+
+export interface StoreLimits {
+  maxBytes: number
+  overflow: OverflowPolicy
+  /** 0 means no limit. */
+  maxAgeMs: number
+}
+
+/**
+ * Where messages wait between NATS and the broker: one FIFO queue per route.
+ *
+ * The life of a message: `append` (tail of its route's queue) → `claim` (handed to the sink, in
+ * order) → `ack` (the broker has it; it leaves the store) or `release` (the send failed; it goes
+ * back to its place at the head). Only `ack` and the drop policies remove messages.
+ *
+ * `append`, `claim`, `ack` and `release` are synchronous so the hot path allocates no promises; a
+ * durable store buffers them and commits in batches (group commit). `flush()` resolves when every
+ * append made before the call is durable: that is the point to acknowledge a JetStream message.
+ */
+export interface MessageStore {
+  readonly kind: StoreKind
+  open(listener: StoreListener): Promise<void>
+  /**
+   * Adds a message to the tail of a route's queue; false if the overflow policy refused it.
+   * The store owns `payload` from here on.
+   */
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean
+  /** Resolves once everything appended before the call is durable. */
+  flush(): Promise<void>
+  /** Up to `max` queued messages of the route, oldest first, now marked in flight. */
+  claim(routeId: string, max: number): StoredMessage[]
+  /** The broker took the message: remove it. */
+  ack(routeId: string, message: StoredMessage): void
+  /** Sending failed: the message is queued again, ahead of every message after it. */
+  release(routeId: string, message: StoredMessage): void
+  /** Every in-flight message of the route is queued again (the connection that carried them is gone). */
+  releaseAll(routeId: string): void
+  /** Messages of the route that are queued and not in flight. */
+  queued(routeId: string): number
+  stats(routeId: string): RouteQueueStats
+  /** Route ids that have messages (including routes no longer configured). */
+  routeIds(): string[]
+  /** Commits what is buffered and releases resources. Idempotent. */
+  close(): Promise<void>
+}

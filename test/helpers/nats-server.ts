@@ -1,0 +1,128 @@
+import { requireBinary } from './binaries.js'
+import { DaemonStartError, startDaemon } from './daemon.js'
+import type { Daemon, ExitStatus } from './daemon.js'
+import { freePort } from './free-port.js'
+import { makeTempDir, removeDir } from './temp-dir.js'
+
+/** Options of {@link startNats}. */
+export interface NatsServerOptions {
+  /** Enable JetStream, stored in `storeDir`. */
+  jetstream?: boolean
+  /** Client port; default: a free one. */
+  port?: number
+  /** JetStream store directory; default: a temp dir owned (and removed) by the server object. */
+  storeDir?: string
+  /** Extra command-line arguments for nats-server. */
+  args?: readonly string[]
+  /** Deadline for the server to accept connections (and JetStream to be ready); default 10 s. */
+  startTimeoutMs?: number
+}
+
+/** A nats-server process on 127.0.0.1 owned by a test. */
+export interface NatsServer {
+  /** `nats://127.0.0.1:<port>` */
+  readonly url: string
+  readonly port: number
+  /** HTTP monitoring port (`/healthz`, `/varz`, `/jsz`). */
+  readonly monitorPort: number
+  /** JetStream store directory, when JetStream is on. */
+  readonly storeDir: string | undefined
+  /** Whether the process is running now. */
+  readonly running: boolean
+  /** The server's recent log output. */
+  output(): string
+  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the store so {@link restart} can resume. Idempotent. */
+  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
+  /** SIGKILL, as a crash would. Keeps the store. Idempotent. */
+  kill(): Promise<ExitStatus | undefined>
+  /** Stops the server if it runs and starts it again on the same ports with the same store, so streams survive. */
+  restart(): Promise<void>
+  /** Stops the server and removes the temp dirs it created. Idempotent; the object is unusable after. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** Starts a private nats-server on a free loopback port (never the machine's shared 4222). */
+export async function startNats(opts: NatsServerOptions = {}): Promise<NatsServer> {
+  const binary = requireBinary('nats-server')
+  const ownedStore = opts.jetstream === true && opts.storeDir === undefined
+  const storeDir = opts.jetstream === true ? (opts.storeDir ?? (await makeTempDir('nats-js'))) : undefined
+  // With a chosen port there is nothing to retry; with a free one, another process may take it
+  // between freePort() and the bind, so a few fresh ports are tried.
+  const attempts = opts.port === undefined ? 3 : 1
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort())
+    const monitorPort = await freePort()
+    try {
+      return await launch(binary, { ...opts, port, monitorPort, storeDir, ownedStore })
+    } catch (err: unknown) {
+      const portTaken = err instanceof DaemonStartError && /address already in use/i.test(err.output)
+      if (!portTaken || attempt >= attempts) {
+        if (ownedStore && storeDir !== undefined) await removeDir(storeDir)
+        throw err
+      }
+    }
+  }
+}
+
+interface LaunchOptions extends NatsServerOptions {
+  port: number
+  monitorPort: number
+  storeDir: string | undefined
+  ownedStore: boolean
+}
+
+async function launch(binary: string, o: LaunchOptions): Promise<NatsServer> {
+  // The monitor port binds to the -a address too, i.e. loopback only.
+  const args = ['-a', '127.0.0.1', '-p', String(o.port), '-m', String(o.monitorPort)]
+  if (o.storeDir !== undefined) args.push('-js', '-sd', o.storeDir)
+  args.push(...(o.args ?? []))
+
+  const spawnOnce = (): Promise<Daemon> =>
+    startDaemon({
+      name: 'nats-server',
+      command: binary,
+      args,
+      readyPorts: [o.port, o.monitorPort],
+      // A client port that accepts is not enough with JetStream: /healthz answers 200 only once
+      // JetStream has recovered its streams from the store, which matters after restart().
+      ready: () => healthy(o.monitorPort),
+      startTimeoutMs: o.startTimeoutMs ?? 10_000,
+    })
+
+  let daemon: Daemon | undefined = await spawnOnce()
+  let closed = false
+  const stop = async (timeoutMs?: number): Promise<ExitStatus | undefined> => daemon?.stop(timeoutMs)
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${o.port}`,
+    port: o.port,
+    monitorPort: o.monitorPort,
+    storeDir: o.storeDir,
+    get running() {
+      return daemon !== undefined && !closed && daemon.exitStatus === undefined
+    },
+    output: () => daemon?.output() ?? '',
+    stop,
+    kill: async () => daemon?.kill(),
+    restart: async () => {
+      if (closed) throw new Error(`nats-server on port ${o.port} was closed; it cannot be restarted`)
+      await daemon?.stop()
+      daemon = undefined
+      daemon = await spawnOnce()
+    },
+    close: async () => {
+      if (closed) return
+      closed = true
+      await daemon?.stop()
+      if (o.ownedStore && o.storeDir !== undefined) await removeDir(o.storeDir)
+    },
+    [Symbol.asyncDispose]: () => server.close(),
+  }
+  return server
+}
+
+async function healthy(monitorPort: number): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${monitorPort}/healthz`)
+  await res.body?.cancel()
+  return res.ok
+}

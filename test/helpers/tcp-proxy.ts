@@ -1,0 +1,209 @@
+import { connect, createServer } from 'node:net'
+import type { Server, Socket } from 'node:net'
+
+/** What the proxy does with traffic now. */
+export type ProxyMode = 'forward' | 'cut' | 'silent'
+
+/** A TCP proxy between the code under test and a broker, with switches for link faults. */
+export interface TcpProxy {
+  /** Port to connect to instead of the target's. */
+  readonly port: number
+  readonly targetPort: number
+  readonly mode: ProxyMode
+  /** Client connections open now (forwarding, or black-holed by {@link silence}). */
+  readonly connections: number
+  /** Client connections accepted since start, also those refused by {@link cut}. */
+  readonly accepted: number
+  /** Bytes passed on, both directions together. */
+  readonly bytesForwarded: number
+  /**
+   * Connections the proxy itself closed or reset. {@link silence} never adds to it: a test can
+   * check that a dead link was detected by the peer (keep-alive), not announced by the proxy.
+   */
+  readonly closedByProxy: number
+  /**
+   * Resets (RST) every open connection on both sides, and from now on resets new ones as soon as
+   * they are accepted, until {@link restore}. Models a link that drops and stays down.
+   */
+  cut(): void
+  /**
+   * Keeps every socket open but from now on discards all bytes both ways; new connections are
+   * accepted and black-holed too. Models a link that dies without FIN or RST.
+   */
+  silence(): void
+  /**
+   * Forwards new connections again. Silenced connections stay dead but open until their peers
+   * give up (or the proxy stops).
+   */
+  restore(): void
+  /** Closes the listener and destroys every socket. Idempotent. */
+  stop(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** Options of {@link startTcpProxy}. */
+export interface TcpProxyOptions {
+  /** Listen port; default a free one. */
+  port?: number
+  /** Target host; default 127.0.0.1. */
+  targetHost?: string
+}
+
+interface Link {
+  client: Socket
+  upstream: Socket | undefined
+  /** Once true, bytes are dropped both ways and neither side's close reaches the other. */
+  silenced: boolean
+}
+
+/** Starts a proxy on 127.0.0.1 that forwards to `targetHost:targetPort`. */
+export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = {}): Promise<TcpProxy> {
+  const targetHost = opts.targetHost ?? '127.0.0.1'
+  const links = new Set<Link>()
+  // Every socket, also the upstream half of a silenced link whose client is gone (the broker has
+  // to find out by itself), so that stop() leaves nothing open.
+  const sockets = new Set<Socket>()
+  const track = (socket: Socket): void => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  }
+  let mode: ProxyMode = 'forward'
+  let accepted = 0
+  let bytesForwarded = 0
+  let closedByProxy = 0
+  let stopped: Promise<void> | undefined
+
+  const reset = (socket: Socket | undefined): void => {
+    // resetAndDestroy sends RST instead of FIN, which is how a broken path looks to the peer.
+    if (socket !== undefined && !socket.destroyed) socket.resetAndDestroy()
+  }
+  const closeLink = (link: Link, how: 'reset' | 'quiet'): void => {
+    if (!links.delete(link)) return
+    closedByProxy++
+    if (how === 'reset') {
+      reset(link.client)
+      reset(link.upstream)
+    } else {
+      link.client.destroy()
+      link.upstream?.destroy()
+    }
+  }
+
+  const blackHole = (link: Link): void => {
+    link.silenced = true
+    // Keep reading and dropping, so the peers' writes never block: a dead link does not push back
+    // at once either, and a paused socket would stop the proxy from noticing the peer's close.
+    for (const s of [link.client, link.upstream]) {
+      if (s === undefined) continue
+      s.removeAllListeners('data')
+      s.on('data', () => undefined)
+      s.resume()
+    }
+  }
+
+  const pipeOneWay = (link: Link, from: Socket, to: Socket): void => {
+    from.on('data', (chunk: Buffer) => {
+      if (link.silenced) return
+      bytesForwarded += chunk.length
+      if (!to.write(chunk)) {
+        from.pause()
+        to.once('drain', () => from.resume())
+      }
+    })
+    from.on('end', () => {
+      if (!link.silenced) to.end()
+    })
+  }
+
+  const onConnection = (client: Socket): void => {
+    accepted++
+    track(client)
+    // Errors on either side end the link; they are expected here (resets are the point).
+    client.on('error', () => undefined)
+    if (mode === 'cut' || stopped !== undefined) {
+      closedByProxy++
+      client.resetAndDestroy()
+      return
+    }
+    const link: Link = { client, upstream: undefined, silenced: false }
+    links.add(link)
+    client.on('close', () => {
+      links.delete(link)
+      if (!link.silenced) link.upstream?.destroy()
+    })
+    if (mode === 'silent') {
+      blackHole(link)
+      return
+    }
+    const upstream = connect({ port: targetPort, host: targetHost, allowHalfOpen: true })
+    link.upstream = upstream
+    track(upstream)
+    upstream.on('error', () => {
+      // The broker refused or reset: pass the reset on, as a router would report a refused port.
+      if (!link.silenced && links.has(link)) {
+        links.delete(link)
+        reset(client)
+      }
+    })
+    upstream.on('close', () => {
+      if (!link.silenced && links.delete(link)) client.destroy()
+    })
+    pipeOneWay(link, client, upstream)
+    pipeOneWay(link, upstream, client)
+  }
+
+  const server: Server = createServer({ allowHalfOpen: true }, onConnection)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ port: opts.port ?? 0, host: '127.0.0.1' }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('tcp proxy: no listen address')
+
+  const proxy: TcpProxy = {
+    port: address.port,
+    targetPort,
+    get mode() {
+      return mode
+    },
+    get connections() {
+      return links.size
+    },
+    get accepted() {
+      return accepted
+    },
+    get bytesForwarded() {
+      return bytesForwarded
+    },
+    get closedByProxy() {
+      return closedByProxy
+    },
+    cut() {
+      mode = 'cut'
+      for (const link of [...links]) closeLink(link, 'reset')
+    },
+    silence() {
+      mode = 'silent'
+      for (const link of links) blackHole(link)
+    },
+    restore() {
+      mode = 'forward'
+    },
+    stop() {
+      stopped ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        // server.close() waits for open sockets; destroying them is what lets it finish, and
+        // silenced sockets would otherwise never close.
+        for (const link of [...links]) closeLink(link, 'quiet')
+        for (const socket of sockets) socket.destroy()
+        await closed
+      })()
+      return stopped
+    },
+    [Symbol.asyncDispose]: () => proxy.stop(),
+  }
+  return proxy
+}

@@ -37,9 +37,9 @@ async function run(configPath: string | undefined): Promise<number> {
   const info = buildInfo()
   log.info({ version: info.version, commit: info.commit, config: path, store: config.store.type, routes: config.routes.length }, 'starting export service')
 
-  let metrics: Metrics | undefined
-  const service = new Service(config, log, { observeLatency: (route, seconds) => metrics?.observeLatency(route, seconds) })
-  metrics = new Metrics(() => service.status())
+  // The metrics read the service's status at scrape time; the service feeds the latency histogram.
+  const metrics: Metrics = new Metrics(() => service.status())
+  const service = new Service(config, log, { observeLatency: (route, seconds) => metrics.observeLatency(route, seconds) })
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))
   const http = new HttpServer(log.child({ component: 'http' }))
   registerHealth(http, () => ({ ...service.status(), configError: reloader.lastError }))

@@ -18,6 +18,7 @@ export class Issues {
     this.errors.push(`${this.fileName}: ${message}`)
   }
 
+  /** Something accepted but worth telling the operator once; prefixed like {@link error}. */
   warn(message: string): void {
     this.warnings.push(`${this.fileName}: ${message}`)
   }

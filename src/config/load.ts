@@ -62,7 +62,7 @@ export async function loadConfig(opts: { path: string; env: NodeJS.ProcessEnv })
 }
 
 const HEADER = `# mainflux-export configuration, written from the environment because this file did not exist.
-# Edit it and restart (or reload); it is no longer rewritten. Keys: see SPEC section 2.
+# It is never rewritten: edit it, check it with \`mainflux-export config check\`, then reload.
 `
 
 /**

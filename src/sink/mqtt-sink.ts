@@ -17,7 +17,6 @@ export interface SinkEvents {
 
 /** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600
-const CONNECT_TIMEOUT_MS = 10_000
 const INITIAL_RECONNECT_MS = 1000
 
 /**
@@ -142,7 +141,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       ...(cfg.password !== '' ? { password: cfg.password } : {}),
       protocolVersion: cfg.protocolVersion,
       keepalive: Math.max(1, Math.round(cfg.keepAliveMs / 1000)),
-      connectTimeout: CONNECT_TIMEOUT_MS,
+      connectTimeout: connectTimeoutMs(cfg.keepAliveMs),
       reconnectPeriod: INITIAL_RECONNECT_MS,
       // A refused CONNECT (bad password, not authorized) is retried too: the operator may fix
       // the credentials on the broker side, and the gateway must not need a restart for that.
@@ -189,4 +188,13 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     )
     this.#setState('disconnected')
   }
+}
+
+/**
+ * How long to wait for CONNACK. A connect into a dead link (SYN accepted by a middlebox, then
+ * silence) would otherwise hang for mqtt.js's default 30 s after the link is back; tie it to the
+ * keep-alive the operator chose for detecting dead links.
+ */
+function connectTimeoutMs(keepAliveMs: number): number {
+  return Math.min(30_000, Math.max(5000, 2 * keepAliveMs))
 }

@@ -1,8 +1,11 @@
 import type { OverflowPolicy, StoreKind } from '../config/types.js'
 import type { StoredMessage } from './message.js'
 
-/** Why a message left the store without being delivered. */
-export type DropReason = 'overflow' | 'max_age'
+/**
+ * Why a message left the store without being delivered. `disk_full`: the file store refused a new
+ * message because it cannot commit to disk (disk full or I/O error).
+ */
+export type DropReason = 'overflow' | 'max_age' | 'disk_full'
 
 export interface RouteQueueStats {
   /** Messages waiting or in flight. */

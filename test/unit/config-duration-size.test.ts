@@ -11,7 +11,7 @@ import {
   parseSize,
 } from '../../src/config/index.js'
 
-describe('parseDuration', () => {
+void describe('parseDuration', () => {
   const cases: Array<[unknown, number]> = [
     ['500ms', 500],
     ['10s', 10_000],
@@ -33,28 +33,28 @@ describe('parseDuration', () => {
     ['.5s', 500],
   ]
   for (const [input, ms] of cases) {
-    it(`reads ${JSON.stringify(input)} as ${ms} ms`, () => {
+    void it(`reads ${JSON.stringify(input)} as ${ms} ms`, () => {
       assert.equal(parseDuration(input, 'keep_alive'), ms)
     })
   }
 
   const garbage: unknown[] = ['', 'abc', '10x', 's10', '-5s', '10 s', '1h-30m', '10S', true, null, -1, Number.NaN, [], {}]
   for (const input of garbage) {
-    it(`rejects ${JSON.stringify(input) ?? String(input)} with a message naming the setting`, () => {
+    void it(`rejects ${JSON.stringify(input) ?? String(input)} with a message naming the setting`, () => {
       assert.throws(() => parseDuration(input, '[store] max_age'), {
         message: /^\[store\] max_age: expected a duration such as "500ms"/,
       })
     })
   }
 
-  it('quotes the value it found in the message', () => {
+  void it('quotes the value it found in the message', () => {
     assert.throws(() => parseDuration('soon', 'MF_EXPORT_STORE_MAX_AGE'), {
       message: 'MF_EXPORT_STORE_MAX_AGE: expected a duration such as "500ms", "10s", "1h30m" or "7d" (a bare number means seconds), found "soon"',
     })
   })
 })
 
-describe('formatDuration', () => {
+void describe('formatDuration', () => {
   const cases: Array<[number, string]> = [
     [0, '0s'],
     [10_000, '10s'],
@@ -65,14 +65,14 @@ describe('formatDuration', () => {
     [93_784_005, '1d2h3m4s5ms'],
   ]
   for (const [ms, text] of cases) {
-    it(`writes ${ms} ms as "${text}", which reads back the same`, () => {
+    void it(`writes ${ms} ms as "${text}", which reads back the same`, () => {
       assert.equal(formatDuration(ms), text)
       assert.equal(parseDuration(text, 'x'), ms)
     })
   }
 })
 
-describe('parseSize', () => {
+void describe('parseSize', () => {
   const cases: Array<[unknown, number]> = [
     [1_048_576, 1_048_576],
     ['1048576', 1_048_576],
@@ -92,13 +92,13 @@ describe('parseSize', () => {
     ['64B', 64],
   ]
   for (const [input, bytes] of cases) {
-    it(`reads ${JSON.stringify(input)} as ${bytes} bytes`, () => {
+    void it(`reads ${JSON.stringify(input)} as ${bytes} bytes`, () => {
       assert.equal(parseSize(input), bytes)
     })
   }
 
   for (const input of ['', 'lots', '10XB', '-1', '1.5.5GiB', 'GiB', -5, 1.5, true, null]) {
-    it(`rejects ${JSON.stringify(input)} with a message naming the setting`, () => {
+    void it(`rejects ${JSON.stringify(input)} with a message naming the setting`, () => {
       assert.throws(() => parseSize(input, '[store] max_bytes'), {
         message: /^\[store\] max_bytes: expected a size in bytes or with a unit/,
       })
@@ -106,7 +106,7 @@ describe('parseSize', () => {
   }
 })
 
-describe('formatSize', () => {
+void describe('formatSize', () => {
   const cases: Array<[number, string]> = [
     [1024 ** 3, '1GiB'],
     [512 * 1024 ** 2, '512MiB'],
@@ -118,25 +118,25 @@ describe('formatSize', () => {
     [2_048_000_000, '2048MB'],
   ]
   for (const [bytes, text] of cases) {
-    it(`writes ${bytes} bytes as "${text}", which reads back the same`, () => {
+    void it(`writes ${bytes} bytes as "${text}", which reads back the same`, () => {
       assert.equal(formatSize(bytes), text)
       assert.equal(parseSize(text), bytes)
     })
   }
 })
 
-describe('value coercion', () => {
-  it('reads booleans from booleans, 1/0 and the words true, false, yes, no, 1, 0 in any case', () => {
+void describe('value coercion', () => {
+  void it('reads booleans from booleans, 1/0 and the words true, false, yes, no, 1, 0 in any case', () => {
     for (const yes of [true, 1, 'true', 'TRUE', ' True ', '1', 'yes', 'Yes']) assert.equal(coerceBoolean(yes, 'x'), true)
     for (const no of [false, 0, 'false', 'False', '0', 'no', 'NO']) assert.equal(coerceBoolean(no, 'x'), false)
   })
 
-  it('says what it expected and what it found when a boolean is not one', () => {
+  void it('says what it expected and what it found when a boolean is not one', () => {
     assert.throws(() => coerceBoolean('maybe', '[mqtt] mtls'), { message: '[mqtt] mtls: expected true or false, found "maybe"' })
     assert.throws(() => coerceBoolean(2, '[mqtt] mtls'), { message: '[mqtt] mtls: expected true or false, found 2' })
   })
 
-  it('reads integers from numbers and decimal strings only', () => {
+  void it('reads integers from numbers and decimal strings only', () => {
     assert.equal(coerceInteger(8170, 'x'), 8170)
     assert.equal(coerceInteger('8170', 'x'), 8170)
     assert.equal(coerceInteger(' -3 ', 'x'), -3)
@@ -146,19 +146,19 @@ describe('value coercion', () => {
     }
   })
 
-  it('checks integer bounds with a message giving the range and the value', () => {
+  void it('checks integer bounds with a message giving the range and the value', () => {
     assert.throws(() => coerceInteger('12', 'priority', { min: 0, max: 9 }), { message: 'priority must be between 0 and 9, found 12' })
     assert.throws(() => coerceInteger(0, 'workers', { min: 1 }), { message: 'workers must be at least 1, found 0' })
   })
 
-  it('reads strings, taking numbers as their text and refusing tables', () => {
+  void it('reads strings, taking numbers as their text and refusing tables', () => {
     assert.equal(coerceString('abc', 'x'), 'abc')
     assert.equal(coerceString(1234, 'x'), '1234')
     assert.throws(() => coerceString({ a: 1 }, '[mqtt] username'), { message: '[mqtt] username: expected a string, found a table' })
     assert.throws(() => coerceString([1], '[mqtt] username'), { message: '[mqtt] username: expected a string, found an array' })
   })
 
-  it('matches choices case-insensitively, with aliases, listing them when none matches', () => {
+  void it('matches choices case-insensitively, with aliases, listing them when none matches', () => {
     assert.equal(coerceChoice('MFX', 'type', ['default', 'mfx'], { plain: 'default' }), 'mfx')
     assert.equal(coerceChoice('plain', 'type', ['default', 'mfx'], { plain: 'default' }), 'default')
     assert.throws(() => coerceChoice('json', 'type', ['default', 'mfx'], { plain: 'default' }), {

@@ -1,0 +1,452 @@
+import type { OverflowPolicy } from '../config/types.js'
+import { describeError, StoreError } from '../errors.js'
+import { createLogger } from '../logger.js'
+import { sqliteCode } from './corrupt.js'
+import { MessageState, messageBytes } from './message.js'
+import type { StoredMessage } from './message.js'
+import { RouteQueue } from './route-queue.js'
+import { DB_FILE, SqliteQueue } from './sqlite-queue.js'
+import type { StoreLogger } from './sqlite-queue.js'
+import type { DropReason, MessageStore, RouteQueueStats, StoreListener } from './store.js'
+
+export type { StoreLogger } from './sqlite-queue.js'
+
+/** Options of {@link FileStore}: `[store]` of the config, plus knobs for tests. */
+export interface FileStoreConfig {
+  /** Directory of the store; the database is `<path>/queue.db`. */
+  path: string
+  maxBytes: number
+  overflow: OverflowPolicy
+  /** 0 means no limit. */
+  maxAgeMs: number
+  /** Messages of one route kept in memory (the head of its queue); default 5,000. */
+  windowMessages?: number
+  /** Bytes of one route kept in memory; default 8 MiB. At least one message is always kept. */
+  windowBytes?: number
+  /**
+   * Test only: SQLite's `max_page_count` (pages of 4 KiB), so that SQLITE_FULL happens for real
+   * without filling a disk. Never set it in production.
+   */
+  maxPageCount?: number
+}
+
+/** Buffered appends and acks are committed at most this long after the first of them. */
+const COMMIT_INTERVAL_MS = 20
+/** ... or at once when this many appends are buffered (a burst). */
+const COMMIT_BATCH = 2000
+/** While commits fail (disk full), they are retried this often. */
+const RETRY_MS = 1000
+const MAX_AGE_SWEEP_MS = 1000
+const DEFAULT_WINDOW_MESSAGES = 5000
+const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024
+
+/**
+ * A route's queue: the head in memory (`window`), the rest (`tail`) on disk or still in the
+ * pending-insert buffer. Every tail message comes after every window message.
+ */
+interface RouteState {
+  readonly id: string
+  readonly no: number
+  readonly window: RouteQueue
+  tailCount: number
+  tailBytes: number
+  /** seq of the newest message that entered the window: the tail is what comes after it. */
+  windowEnd: number
+}
+
+/**
+ * Messages wait on disk (SQLite, see docs/store.md) and survive restarts and `kill -9`; the
+ * default store (`[store] type = "file"`). Same semantics as {@link MemoryStore}, including
+ * overflow and `max_age`.
+ *
+ * `append` only buffers; a timer commits appends and acks together in one transaction at most
+ * 20 ms later, so a message appended more than 100 ms before a crash is on disk. An ack that comes
+ * before its message was committed cancels the insert. Memory stays flat during a long outage:
+ * only a window of each route's head is in memory, the rest is loaded back in order as it drains.
+ */
+export class FileStore implements MessageStore {
+  readonly kind = 'file' as const
+  readonly #config: FileStoreConfig
+  readonly #log: StoreLogger
+  readonly #windowMessages: number
+  readonly #windowBytes: number
+  readonly #lowWater: number
+  readonly #routes = new Map<string, RouteState>()
+  #disk: SqliteQueue | undefined
+  #listener: StoreListener | undefined
+  #seq = 0
+  /** Every seq up to this one is committed (or was cancelled); later ones are in `#pending`. */
+  #committedSeq = 0
+  #bytes = 0
+  /** Appended, not yet committed, in seq order; `#pendingRoutes[i]` is the route number of `#pending[i]`. */
+  #pending: StoredMessage[] = []
+  #pendingRoutes: number[] = []
+  /** seqs of committed messages that were acked or dropped since the last commit. */
+  #deletes: number[] = []
+  /** `onDelivered` of tail messages, by seq, until they are loaded into their window. */
+  readonly #callbacks = new Map<number, () => void>()
+  #commitTimer: NodeJS.Timeout | undefined
+  #retryTimer: NodeJS.Timeout | undefined
+  #sweepTimer: NodeJS.Timeout | undefined
+  /** Set while commits fail: new messages are refused until one succeeds. */
+  #failure: { diskFull: boolean } | undefined
+  #lastError: string | undefined
+  #closed = false
+  readonly #onCommitTimer = (): void => {
+    this.#commitTimer = undefined
+    this.#commit()
+  }
+  readonly #onRetryTimer = (): void => {
+    this.#retryTimer = undefined
+    this.#commit()
+  }
+
+  constructor(config: FileStoreConfig, log?: StoreLogger) {
+    this.#config = config
+    this.#log = log ?? createLogger('info').child({ component: 'store' })
+    this.#windowMessages = Math.max(1, config.windowMessages ?? DEFAULT_WINDOW_MESSAGES)
+    this.#windowBytes = Math.max(1, config.windowBytes ?? DEFAULT_WINDOW_BYTES)
+    this.#lowWater = Math.max(1, Math.floor(this.#windowMessages / 2))
+  }
+
+  /** True while commits fail with SQLITE_FULL: new messages are refused (dropped as `disk_full`). */
+  get diskFull(): boolean {
+    return this.#failure?.diskFull ?? false
+  }
+
+  /** The store's current problem for /health (disk full, database moved aside), or undefined. */
+  get lastError(): string | undefined {
+    return this.#lastError
+  }
+
+  /**
+   * Messages held in memory: the route windows plus the pending-insert buffer (an upper bound, a
+   * message may be in both). Bounded by routes × `windowMessages` + one commit batch, however many
+   * wait on disk.
+   */
+  get residentMessages(): number {
+    let n = this.#pending.length
+    for (const route of this.#routes.values()) n += route.window.count
+    return n
+  }
+
+  /**
+   * Opens `<path>/queue.db` and recovers every route's queue: after a restart the messages are
+   * claimed again in their original order, the ones that were in flight included.
+   *
+   * @throws {StoreError} EXP_STORE_UNAVAILABLE if the directory cannot be created or written.
+   */
+  open(listener: StoreListener): Promise<void> {
+    try {
+      this.#listener = listener
+      const disk = SqliteQueue.open(this.#config.path, { maxPageCount: this.#config.maxPageCount }, this.#log)
+      this.#disk = disk
+      if (disk.movedAside !== undefined) this.#lastError = `store ${disk.dir}: ${DB_FILE} was corrupt, moved aside to ${disk.movedAside}; started with an empty queue`
+      this.#seq = this.#committedSeq = disk.lastSeq
+      let messages = 0
+      for (const r of disk.recovered) {
+        const route = this.#addRoute(r.name, r.routeNo)
+        route.tailCount = r.messages
+        route.tailBytes = r.bytes
+        this.#bytes += r.bytes
+        messages += r.messages
+        this.#topUp(route)
+      }
+      if (messages > 0) this.#log.info({ dir: disk.dir, routes: disk.recovered.length, messages, bytes: this.#bytes }, 'store recovered queued messages')
+      if (this.#config.maxAgeMs > 0) {
+        this.#sweepTimer = setInterval(() => this.sweepExpired(Date.now()), Math.min(MAX_AGE_SWEEP_MS, this.#config.maxAgeMs))
+        this.#sweepTimer.unref()
+      }
+      return Promise.resolve()
+    } catch (err: unknown) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /**
+   * Buffers the message; it is committed within 20 ms. `onDelivered` stays in memory only (with the
+   * file store, acknowledge a JetStream message after `flush()` instead: it survives a restart).
+   */
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean {
+    if (this.#disk === undefined) return false
+    if (this.#failure) {
+      this.#drop(routeId, 1, 'disk_full')
+      return false
+    }
+    const bytes = messageBytes(topic, payload)
+    if (this.#bytes + bytes > this.#config.maxBytes && !this.#makeRoom(routeId, bytes)) return false
+    const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, this.#disk.routeNo(routeId))
+    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
+    const window = route.window
+    if (route.tailCount === 0 && (window.count === 0 || (window.count < this.#windowMessages && window.bytes + bytes <= this.#windowBytes))) {
+      window.push(stored)
+      route.windowEnd = stored.seq
+    } else {
+      route.tailCount++
+      route.tailBytes += bytes
+      // The message object is not kept once committed; its callback waits here until it is loaded.
+      if (onDelivered !== undefined) this.#callbacks.set(stored.seq, onDelivered)
+    }
+    this.#bytes += bytes
+    this.#pending.push(stored)
+    this.#pendingRoutes.push(route.no)
+    if (this.#pending.length >= COMMIT_BATCH) this.#commit()
+    else this.#scheduleCommit()
+    this.#listener?.available(routeId)
+    return true
+  }
+
+  /**
+   * Commits what is buffered now. Resolves once it is on disk (in the WAL: safe from a crash of the
+   * process); rejects with EXP_STORE_FULL while commits fail, the messages staying buffered.
+   */
+  flush(): Promise<void> {
+    if (this.#disk === undefined || this.#commit()) return Promise.resolve()
+    return Promise.reject(new StoreError('EXP_STORE_FULL', this.#lastError ?? `store ${this.#config.path}: commit failed`))
+  }
+
+  claim(routeId: string, max: number): StoredMessage[] {
+    const route = this.#routes.get(routeId)
+    if (!route) return []
+    const out = route.window.claim(max)
+    while (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) {
+      if (this.#topUp(route) === 0) break
+      if (out.length < max) route.window.claim(max, out)
+    }
+    return out
+  }
+
+  ack(routeId: string, message: StoredMessage): void {
+    const route = this.#routes.get(routeId)
+    if (route?.window.complete(message)) this.#forget(message)
+  }
+
+  release(routeId: string, message: StoredMessage): void {
+    this.#routes.get(routeId)?.window.release(message)
+  }
+
+  releaseAll(routeId: string): void {
+    this.#routes.get(routeId)?.window.releaseAll()
+  }
+
+  queued(routeId: string): number {
+    const route = this.#routes.get(routeId)
+    return route ? route.window.queuedCount + route.tailCount : 0
+  }
+
+  stats(routeId: string): RouteQueueStats {
+    const route = this.#routes.get(routeId)
+    if (!route) return { messages: 0, bytes: 0, oldestReceivedAt: undefined }
+    // The window is refilled whenever it runs low, so it is empty only if the whole queue is.
+    if (route.window.count === 0 && route.tailCount > 0) this.#topUp(route)
+    return { messages: route.window.count + route.tailCount, bytes: route.window.bytes + route.tailBytes, oldestReceivedAt: route.window.oldest()?.receivedAt }
+  }
+
+  routeIds(): string[] {
+    return [...this.#routes.keys()]
+  }
+
+  /** Commits what is buffered and closes the database. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    this.#closed = true
+    clearInterval(this.#sweepTimer)
+    if (this.#disk !== undefined) {
+      if (!this.#commit()) {
+        const lost = this.#pending.filter((m) => m.state !== MessageState.Done).length
+        this.#log.error({ dir: this.#disk.dir, lost, err: this.#lastError }, 'store closed while commits fail: buffered messages are lost')
+      }
+      clearTimeout(this.#commitTimer)
+      clearTimeout(this.#retryTimer)
+      this.#disk.close()
+      this.#disk = undefined
+    }
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Drops queued messages older than `max_age`. Public so tests can run it at a chosen time. */
+  sweepExpired(now: number): void {
+    const cutoff = now - this.#config.maxAgeMs
+    for (const route of this.#routes.values()) {
+      let dropped = 0
+      for (let m = route.window.oldestQueued(); m !== undefined && m.receivedAt < cutoff; m = route.window.oldestQueued()) {
+        this.#remove(route, m)
+        dropped++
+      }
+      if (dropped > 0) this.#drop(route.id, dropped, 'max_age')
+    }
+  }
+
+  /** Applies the overflow policy; true if there is now room for `bytes`. Mirrors MemoryStore. */
+  #makeRoom(routeId: string, bytes: number): boolean {
+    if (this.#config.overflow === 'drop_newest') {
+      this.#drop(routeId, 1, 'overflow')
+      return false
+    }
+    const droppedPerRoute = new Map<string, number>()
+    while (this.#bytes + bytes > this.#config.maxBytes) {
+      // drop_oldest: the oldest queued message store-wide (smallest seq). A route's oldest queued
+      // message is always in its window (the tail comes after it), so windows are enough.
+      let victimRoute: RouteState | undefined
+      let victim: StoredMessage | undefined
+      for (const route of this.#routes.values()) {
+        const m = route.window.oldestQueued()
+        if (m && (!victim || m.seq < victim.seq)) {
+          victim = m
+          victimRoute = route
+        }
+      }
+      if (!victim || !victimRoute) break
+      this.#remove(victimRoute, victim)
+      droppedPerRoute.set(victimRoute.id, (droppedPerRoute.get(victimRoute.id) ?? 0) + 1)
+    }
+    for (const [id, count] of droppedPerRoute) this.#drop(id, count, 'overflow')
+    if (this.#bytes + bytes > this.#config.maxBytes) {
+      this.#drop(routeId, 1, 'overflow')
+      return false
+    }
+    return true
+  }
+
+  /** Removes a queued message (a drop) and refills the window so the next oldest is in memory. */
+  #remove(route: RouteState, m: StoredMessage): void {
+    route.window.complete(m)
+    this.#forget(m)
+    if (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) this.#topUp(route)
+  }
+
+  /** A message left the store: delete it from disk, unless it never got there. */
+  #forget(m: StoredMessage): void {
+    this.#bytes -= m.bytes
+    if (m.seq <= this.#committedSeq) {
+      this.#deletes.push(m.seq)
+      this.#scheduleCommit()
+    }
+  }
+
+  /**
+   * Loads the next messages of the route's tail into its window, in seq order; returns how many.
+   * Commits first so that every tail message is on disk; if that fails (disk full), the part of the
+   * tail that is still only in the pending buffer is taken from there.
+   */
+  #topUp(route: RouteState): number {
+    const disk = this.#disk
+    if (disk === undefined) return 0
+    if (this.#pending.length > 0 && !this.#failure) this.#commit()
+    const window = route.window
+    const room = Math.max(this.#windowMessages - window.count, window.queuedCount === 0 ? 1 : 0)
+    let loaded = 0
+    let loadedBytes = 0
+    const fits = (bytes: number): boolean => window.queuedCount === 0 || window.bytes + bytes <= this.#windowBytes
+    try {
+      for (const row of disk.load(route.no, route.windowEnd, room)) {
+        if (!fits(row.bytes)) break
+        const onDelivered = this.#callbacks.size > 0 ? this.#takeCallback(row.seq) : undefined
+        window.push({ topic: row.topic, payload: row.payload, receivedAt: row.received_at, seq: row.seq, bytes: row.bytes, state: MessageState.Queued, onDelivered })
+        route.windowEnd = row.seq
+        loaded++
+        loadedBytes += row.bytes
+      }
+    } catch (err: unknown) {
+      // Left in the tail: the next claim tries again. Logged once per distinct error.
+      this.#setError(`store ${disk.dir}: cannot read queued messages of route ${route.id}: ${describeError(err)}`, err)
+    }
+    if (loaded < room && route.tailCount > loaded) {
+      for (let i = 0; i < this.#pending.length && loaded < room; i++) {
+        const m = this.#pending[i]!
+        if (this.#pendingRoutes[i] !== route.no || m.seq <= route.windowEnd || m.state === MessageState.Done) continue
+        if (!fits(m.bytes)) break
+        this.#callbacks.delete(m.seq)
+        window.push(m)
+        route.windowEnd = m.seq
+        loaded++
+        loadedBytes += m.bytes
+      }
+    }
+    route.tailCount -= loaded
+    route.tailBytes -= loadedBytes
+    return loaded
+  }
+
+  #scheduleCommit(): void {
+    if (this.#commitTimer === undefined && this.#failure === undefined && this.#disk !== undefined) {
+      this.#commitTimer = setTimeout(this.#onCommitTimer, COMMIT_INTERVAL_MS)
+    }
+  }
+
+  /** Commits buffered appends and acks in one transaction; false if that failed (then retried). */
+  #commit(): boolean {
+    clearTimeout(this.#commitTimer)
+    this.#commitTimer = undefined
+    const disk = this.#disk
+    if (disk === undefined) return false
+    if (this.#pending.length === 0 && this.#deletes.length === 0) return true
+    try {
+      disk.commit(this.#pending, this.#pendingRoutes, this.#deletes, this.#seq)
+    } catch (err: unknown) {
+      this.#onCommitFailed(disk, err)
+      return false
+    }
+    this.#committedSeq = this.#seq
+    this.#pending = []
+    this.#pendingRoutes = []
+    this.#deletes = []
+    if (this.#failure) {
+      this.#failure = undefined
+      clearTimeout(this.#retryTimer)
+      this.#retryTimer = undefined
+      this.#lastError = undefined
+      this.#log.info({ dir: disk.dir }, 'store writable again: taking new messages')
+    }
+    return true
+  }
+
+  #onCommitFailed(disk: SqliteQueue, err: unknown): void {
+    const diskFull = sqliteCode(err) === 'SQLITE_FULL'
+    if (!this.#failure) {
+      this.#log.error(
+        { dir: disk.dir, err: describeError(err), buffered: this.#pending.length, retryMs: RETRY_MS },
+        diskFull ? 'store disk full: refusing new messages until a commit succeeds' : 'store commit failed: refusing new messages until a commit succeeds',
+      )
+    }
+    this.#failure = { diskFull }
+    this.#lastError = diskFull ? `store ${disk.dir}: disk full, new messages are refused` : `store ${disk.dir}: cannot write: ${describeError(err)}`
+    if (this.#deletes.length > 0) {
+      try {
+        // Deletes free pages: as the backlog drains, room is made for the buffered inserts.
+        disk.deleteOnly(this.#deletes)
+        this.#deletes = []
+      } catch {
+        // Kept for the retry below, which commits them with the inserts.
+      }
+    }
+    this.#retryTimer ??= setTimeout(this.#onRetryTimer, RETRY_MS)
+    // Not a reason to keep the process alive: close() commits what is left.
+    this.#retryTimer.unref()
+  }
+
+  #setError(message: string, err: unknown): void {
+    if (message !== this.#lastError) this.#log.error({ err: describeError(err) }, message)
+    this.#lastError = message
+  }
+
+  #takeCallback(seq: number): (() => void) | undefined {
+    const fn = this.#callbacks.get(seq)
+    if (fn !== undefined) this.#callbacks.delete(seq)
+    return fn
+  }
+
+  #drop(routeId: string, count: number, reason: DropReason): void {
+    this.#listener?.dropped(routeId, count, reason)
+  }
+
+  #addRoute(id: string, no: number): RouteState {
+    const route: RouteState = { id, no, window: new RouteQueue(), tailCount: 0, tailBytes: 0, windowEnd: 0 }
+    this.#routes.set(id, route)
+    return route
+  }
+}

@@ -1,0 +1,227 @@
+import { mkdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { describeError, StoreError } from '../errors.js'
+import { CorruptionFound, isCorruption, moveAside, sqliteCode } from './corrupt.js'
+import { MessageState } from './message.js'
+import type { StoredMessage } from './message.js'
+
+/** What the file store logs with: pino's Logger fits, and so does a small fake in tests. */
+export interface StoreLogger {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
+
+/** One row of `messages`, as loaded back into a route's window. */
+export interface DiskRow {
+  seq: number
+  topic: string
+  payload: Buffer
+  received_at: number
+  bytes: number
+}
+
+/** A route found with messages in the database at open. */
+export interface RecoveredRoute {
+  name: string
+  routeNo: number
+  messages: number
+  bytes: number
+}
+
+export const DB_FILE = 'queue.db'
+const SCHEMA_VERSION = 1
+/** How long `open` waits for a lock held by another process before calling the store in use. */
+const LOCK_TIMEOUT_MS = 1000
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS routes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    route INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    received_at INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS messages_by_route ON messages (route, seq);
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  PRAGMA user_version = ${SCHEMA_VERSION};
+`
+
+/**
+ * The disk side of the file store: one SQLite database, `<dir>/queue.db`, in WAL mode with
+ * `synchronous = NORMAL` (a commit is a write() to the WAL, not an fsync: it survives the death of
+ * the process, and a power cut may lose the last commits but never corrupts the file).
+ *
+ * All calls are synchronous (better-sqlite3); the file store batches them into transactions.
+ */
+export class SqliteQueue {
+  readonly dir: string
+  readonly file: string
+  /** Highest seq ever given out, as recorded at open. */
+  readonly lastSeq: number
+  /** Routes with messages in the database at open. */
+  readonly recovered: readonly RecoveredRoute[]
+  /** Where a corrupt database found at open was moved to, if it was. */
+  movedAside: string | undefined
+  readonly #db: Database.Database
+  readonly #insert: Database.Statement<[number, number, string, Buffer, number, number], never>
+  readonly #delete: Database.Statement<[number], never>
+  readonly #load: Database.Statement<[number, number, number], DiskRow>
+  readonly #insertRoute: Database.Statement<[number, string], never>
+  readonly #setLastSeq: Database.Statement<[number], never>
+  readonly #commitTx: (messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number) => void
+  readonly #deleteTx: (deletes: readonly number[]) => void
+  readonly #routeNos = new Map<string, number>()
+  #newRoutes: Array<[number, string]> = []
+  #nextRouteNo = 1
+
+  private constructor(dir: string, file: string, db: Database.Database) {
+    this.dir = dir
+    this.file = file
+    this.#db = db
+    const version = db.pragma('user_version', { simple: true })
+    if (typeof version !== 'number' || version > SCHEMA_VERSION) {
+      throw new StoreError('EXP_STORE_UNAVAILABLE', `store ${dir}: ${DB_FILE} has schema version ${String(version)}, newer than this program (${SCHEMA_VERSION}); refusing to touch it`)
+    }
+    db.exec(`BEGIN; ${SCHEMA} COMMIT;`)
+    // Read every page once: a damaged file is found now, at open, rather than half-way through a backlog.
+    const check = db.pragma('quick_check', { simple: true })
+    if (check !== 'ok') throw new CorruptionFound(String(check))
+
+    for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM routes').all()) {
+      this.#routeNos.set(row.name, row.id)
+      this.#nextRouteNo = Math.max(this.#nextRouteNo, row.id + 1)
+    }
+    const seqRow = db.prepare<[], { s: number | null; m: number | null }>(`SELECT (SELECT max(seq) FROM messages) AS s, (SELECT value FROM meta WHERE key = 'last_seq') AS m`).get()
+    this.lastSeq = Math.max(seqRow?.s ?? 0, seqRow?.m ?? 0)
+    this.recovered = db
+      .prepare<[], RecoveredRoute>(
+        `SELECT coalesce(r.name, '#' || m.route) AS name, m.route AS routeNo, count(*) AS messages, sum(m.bytes) AS bytes
+           FROM messages m LEFT JOIN routes r ON r.id = m.route GROUP BY m.route ORDER BY m.route`,
+      )
+      .all()
+
+    this.#insert = db.prepare('INSERT INTO messages (seq, route, topic, payload, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#delete = db.prepare('DELETE FROM messages WHERE seq = ?')
+    this.#load = db.prepare('SELECT seq, topic, payload, received_at, bytes FROM messages WHERE route = ? AND seq > ? ORDER BY seq LIMIT ?')
+    this.#insertRoute = db.prepare('INSERT OR IGNORE INTO routes (id, name) VALUES (?, ?)')
+    this.#setLastSeq = db.prepare(`INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+    this.#commitTx = db.transaction((messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number) => {
+      for (const [no, name] of this.#newRoutes) this.#insertRoute.run(no, name)
+      for (const seq of deletes) this.#delete.run(seq)
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!
+        // Acked (or dropped) before it reached the disk: insert and delete cancel out.
+        if (m.state !== MessageState.Done) this.#insert.run(m.seq, routeNos[i]!, m.topic, m.payload, m.receivedAt, m.bytes)
+      }
+      // Kept apart from max(seq) so that seq keeps growing even when the queue was empty at a restart.
+      this.#setLastSeq.run(lastSeq)
+    })
+    this.#deleteTx = db.transaction((deletes: readonly number[]) => {
+      for (const seq of deletes) this.#delete.run(seq)
+    })
+  }
+
+  /**
+   * Opens (or creates) `<dir>/queue.db`. A corrupt file is moved aside and a fresh one created:
+   * the service must come up, and the damaged file is kept for a post-mortem.
+   *
+   * @throws {StoreError} EXP_STORE_UNAVAILABLE when the directory cannot be created or written,
+   *   the database is locked by another process, or its schema is newer than this program.
+   */
+  static open(dirGiven: string, options: { maxPageCount?: number }, log: StoreLogger): SqliteQueue {
+    const dir = resolve(dirGiven)
+    try {
+      mkdirSync(dir, { recursive: true })
+      if (!statSync(dir).isDirectory()) throw new Error('not a directory')
+    } catch (err: unknown) {
+      throw new StoreError('EXP_STORE_UNAVAILABLE', `store directory ${dir} cannot be created: ${describeError(err)}`, { cause: err })
+    }
+    const file = join(dir, DB_FILE)
+    try {
+      return SqliteQueue.#openFile(dir, file, options)
+    } catch (err: unknown) {
+      if (!isCorruption(err)) throw unavailable(dir, err)
+      let aside: string
+      try {
+        aside = moveAside(file, new Date())
+      } catch (renameErr: unknown) {
+        throw new StoreError('EXP_STORE_UNAVAILABLE', `store ${dir}: ${DB_FILE} is corrupt and cannot be moved aside: ${describeError(renameErr)}`, { cause: err })
+      }
+      log.error(
+        { err: describeError(err), code: 'EXP_STORE_CORRUPT', file, movedTo: aside },
+        'store database is corrupt: moved aside, starting with an empty queue; the messages in it are not sent',
+      )
+      let fresh: SqliteQueue
+      try {
+        fresh = SqliteQueue.#openFile(dir, file, options)
+      } catch (retryErr: unknown) {
+        throw unavailable(dir, retryErr)
+      }
+      fresh.movedAside = aside
+      return fresh
+    }
+  }
+
+  static #openFile(dir: string, file: string, options: { maxPageCount?: number }): SqliteQueue {
+    const db = new Database(file, { timeout: LOCK_TIMEOUT_MS })
+    try {
+      // One process owns the queue: a second service on the same directory gets SQLITE_BUSY at open
+      // instead of interleaving seqs. Also lets WAL work without the shared-memory file.
+      db.pragma('locking_mode = EXCLUSIVE')
+      const mode = db.pragma('journal_mode = WAL', { simple: true })
+      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL is needed`)
+      db.pragma('synchronous = NORMAL')
+      // After a burst the WAL is cut back to this size at the next checkpoint.
+      db.pragma('journal_size_limit = 67108864')
+      if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`)
+      return new SqliteQueue(dir, file, db)
+    } catch (err: unknown) {
+      db.close()
+      throw err
+    }
+  }
+
+  /** The number of a route in the database; a new route is written with the next commit. */
+  routeNo(name: string): number {
+    let no = this.#routeNos.get(name)
+    if (no === undefined) {
+      no = this.#nextRouteNo++
+      this.#routeNos.set(name, no)
+      this.#newRoutes.push([no, name])
+    }
+    return no
+  }
+
+  /**
+   * One transaction: the deletes, then the inserts (skipping messages already done), and the seq
+   * high-water mark. All or nothing; throws the SqliteError (e.g. SQLITE_FULL) after a rollback.
+   */
+  commit(messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number): void {
+    this.#commitTx(messages, routeNos, deletes, lastSeq)
+    this.#newRoutes = []
+  }
+
+  /** Deletes alone: they free pages, so they may succeed when the disk is too full for inserts. */
+  deleteOnly(deletes: readonly number[]): void {
+    this.#deleteTx(deletes)
+  }
+
+  /** Up to `limit` messages of a route after `afterSeq`, in seq order. Stop iterating to stop reading. */
+  load(routeNo: number, afterSeq: number, limit: number): IterableIterator<DiskRow> {
+    return this.#load.iterate(routeNo, afterSeq, limit)
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close()
+  }
+}
+
+function unavailable(dir: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err
+  const what = sqliteCode(err) === 'SQLITE_BUSY' ? `${DB_FILE} is in use by another process` : `cannot open ${DB_FILE}`
+  return new StoreError('EXP_STORE_UNAVAILABLE', `store directory ${dir}: ${what}: ${describeError(err)}`, { cause: err })
+}

@@ -124,6 +124,33 @@ export function toFileObject(config: Config): Record<string, unknown> {
   }
 }
 
+/**
+ * The configuration in the Go service's shape: only the keys the Mainflux Agent keeps when it
+ * rewrites a file (SPEC §7), with the broker under `host`. Keys that are new here are left out, so
+ * that they keep coming from their environment variables and defaults, as after an Agent rewrite.
+ */
+export function toGoFileObject(config: Config): Record<string, unknown> {
+  const { exp, mqtt } = config
+  return {
+    exp: { nats: exp.natsUrls.join(','), port: String(exp.port), log_level: exp.logLevel },
+    mqtt: {
+      host: mqtt.url,
+      username: mqtt.username,
+      password: mqtt.password,
+      qos: mqtt.qos,
+      retain: mqtt.retain,
+      mtls: mqtt.mtls,
+      skip_tls_ver: mqtt.skipTlsVerify,
+      ca_path: mqtt.caPath,
+      client_cert_path: mqtt.clientCertPath,
+      client_priv_key_path: mqtt.clientKeyPath,
+      client_cert: mqtt.clientCert,
+      client_cert_key: mqtt.clientKey,
+    },
+    routes: config.routes.map((r) => ({ nats_topic: r.natsTopic, mqtt_topic: r.mqttTopic, subtopic: r.subtopic, type: r.type, workers: r.workers })),
+  }
+}
+
 /** The configuration as TOML text (see {@link toFileObject}). */
 export function stringifyConfigToml(config: Config): string {
   return `${stringifyToml(toFileObject(config)).trimEnd()}\n`

@@ -11,7 +11,7 @@ export { checkJetStreamName, checkMqttTopic, checkNatsSubject, checkSubtopic, de
 export { configFromRaw } from './parse.js'
 export type { ParsedConfig, RawConfigContext } from './parse.js'
 export { configFromEnv, rawConfigFromEnv } from './env.js'
-export { parseConfigText, stringifyConfigJson, stringifyConfigToml, toFileObject } from './file-format.js'
+export { parseConfigText, stringifyConfigJson, stringifyConfigToml, toFileObject, toGoFileObject } from './file-format.js'
 export { DEFAULT_CONFIG_PATH, loadConfig, resolveConfigPath } from './load.js'
 export type { LoadedConfig } from './load.js'
 export { maskSecrets } from './mask.js'

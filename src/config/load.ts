@@ -3,7 +3,8 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ConfigError, describeError } from '../errors.js'
 import { configFromEnv } from './env.js'
-import { parseConfigText, stringifyConfigToml } from './file-format.js'
+import { stringify as stringifyToml } from 'smol-toml'
+import { parseConfigText, toGoFileObject } from './file-format.js'
 import { configFromRaw } from './parse.js'
 import type { Config } from './types.js'
 
@@ -63,6 +64,8 @@ export async function loadConfig(opts: { path: string; env: NodeJS.ProcessEnv })
 
 const HEADER = `# mainflux-export configuration, written from the environment because this file did not exist.
 # It is never rewritten: edit it, check it with \`mainflux-export config check\`, then reload.
+# It has the keys of the Go export service. The newer ones ([store], client_id, keep_alive, …)
+# come from their MF_EXPORT_* variables and defaults until you add them here.
 `
 
 /**
@@ -72,7 +75,7 @@ const HEADER = `# mainflux-export configuration, written from the environment be
  */
 async function writeNewConfigFile(path: string, config: Config): Promise<string | undefined> {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const text = HEADER + stringifyConfigToml(config)
+  const text = `${HEADER}${stringifyToml(toGoFileObject(config)).trimEnd()}\n`
   try {
     await mkdir(dirname(path), { recursive: true })
     // 0600: the file holds the MQTT password and possibly the client key.

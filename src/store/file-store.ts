@@ -130,6 +130,11 @@ export class FileStore implements MessageStore {
     return n
   }
 
+  /** Appends and acks buffered for the next group commit (0 once it ran). */
+  get uncommitted(): number {
+    return this.#pending.length + this.#deletes.length
+  }
+
   /**
    * Opens `<path>/queue.db` and recovers every route's queue: after a restart the messages are
    * claimed again in their original order, the ones that were in flight included.

@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
+import { createStore } from '../../src/store/create-store.js'
+import { FileStore } from '../../src/store/file-store.js'
+import type { FileStoreConfig, StoreLogger } from '../../src/store/file-store.js'
+import { MESSAGE_OVERHEAD_BYTES } from '../../src/store/message.js'
+import type { DropReason } from '../../src/store/store.js'
+
+const quiet: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined }
+
+type Options = Partial<Omit<FileStoreConfig, 'path'>>
+
+/** A file store in a fresh temp dir; `reopen()` closes it and opens a new one on the same directory. */
+async function openStore(t: TestContext, options: Options = {}, dir?: string) {
+  const path = dir ?? (await makeTempDir('file-store'))
+  if (dir === undefined) t.after(() => removeDir(path))
+  const store = new FileStore({ path, maxBytes: 1 << 30, overflow: 'drop_oldest', maxAgeMs: 0, ...options }, quiet)
+  t.after(() => store.close())
+  const drops: Array<{ routeId: string; count: number; reason: DropReason }> = []
+  const available: string[] = []
+  await store.open({ available: (r) => available.push(r), dropped: (routeId, count, reason) => drops.push({ routeId, count, reason }) })
+  const add = (route: string, text: string, at = 0): boolean => store.append(route, 't', Buffer.from(text), at)
+  const claimText = (route: string, n: number): string[] => store.claim(route, n).map((m) => m.payload.toString())
+  const reopen = async (next: Options = options) => {
+    await store.close()
+    return openStore(t, next, path)
+  }
+  return { store, path, drops, available, add, claimText, reopen }
+}
+
+/** Claims and acks everything of a route, `batch` at a time; returns the payloads in claim order. */
+function drain(store: FileStore, route: string, batch = 7, check?: () => void): string[] {
+  const seen: string[] = []
+  for (;;) {
+    const claimed = store.claim(route, batch)
+    if (claimed.length === 0) return seen
+    for (const m of claimed) {
+      seen.push(m.payload.toString())
+      store.ack(route, m)
+    }
+    check?.()
+  }
+}
+
+const numbers = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => String(from + i))
+
+describe('file store', () => {
+  it('hands out a route in order, at most the asked number at a time', async (t) => {
+    const { store, add, claimText, available } = await openStore(t)
+    for (const s of ['a', 'b', 'c']) add('r1', s)
+    add('r2', 'x')
+    assert.deepEqual(claimText('r1', 2), ['a', 'b'])
+    assert.deepEqual(claimText('r1', 5), ['c'])
+    assert.deepEqual(claimText('r1', 5), [])
+    assert.deepEqual(claimText('r2', 5), ['x'])
+    assert.deepEqual(available, ['r1', 'r1', 'r1', 'r2'])
+    assert.equal(store.stats('r1').messages, 3)
+    assert.deepEqual(store.routeIds().sort(), ['r1', 'r2'])
+    assert.equal(store.kind, 'file')
+  })
+
+  it('removes a message only on ack, and acks may come out of order', async (t) => {
+    const { store, add } = await openStore(t)
+    for (const [s, at] of [['a', 10], ['b', 20], ['c', 30]] as const) add('r', s, at)
+    const [a, b, c] = store.claim('r', 3)
+    store.ack('r', c!)
+    store.ack('r', a!)
+    assert.equal(store.stats('r').messages, 1)
+    assert.equal(store.stats('r').oldestReceivedAt, 20)
+    store.ack('r', b!)
+    assert.deepEqual(store.stats('r'), { messages: 0, bytes: 0, oldestReceivedAt: undefined })
+  })
+
+  it('puts a released message back ahead of the ones after it', async (t) => {
+    const { store, add, claimText } = await openStore(t)
+    for (const s of ['a', 'b', 'c', 'd']) add('r', s)
+    const [a, b] = store.claim('r', 2)
+    store.ack('r', a!)
+    store.release('r', b!)
+    assert.deepEqual(claimText('r', 10), ['b', 'c', 'd'])
+  })
+
+  it('requeues every in-flight message, in order, on releaseAll', async (t) => {
+    const { store, add, claimText } = await openStore(t)
+    for (const s of ['a', 'b', 'c', 'd']) add('r', s)
+    const claimed = store.claim('r', 3)
+    store.ack('r', claimed[1]!)
+    store.releaseAll('r')
+    assert.equal(store.queued('r'), 3)
+    assert.deepEqual(claimText('r', 10), ['a', 'c', 'd'])
+  })
+
+  it('drop_oldest removes the oldest queued message store-wide and counts it', async (t) => {
+    const size = 1 + 1 + MESSAGE_OVERHEAD_BYTES
+    const { store, add, drops, claimText } = await openStore(t, { maxBytes: size * 3 })
+    add('r1', 'a')
+    add('r2', 'b')
+    add('r1', 'c')
+    assert.equal(add('r2', 'd'), true)
+    assert.deepEqual(drops, [{ routeId: 'r1', count: 1, reason: 'overflow' }])
+    assert.deepEqual(claimText('r1', 10), ['c'])
+    assert.deepEqual(claimText('r2', 10), ['b', 'd'])
+    assert.ok(store.stats('r1').bytes + store.stats('r2').bytes <= size * 3)
+  })
+
+  it('drop_oldest never drops a message that is in flight', async (t) => {
+    const size = 2 + MESSAGE_OVERHEAD_BYTES
+    const { store, add, drops } = await openStore(t, { maxBytes: size * 2 })
+    add('r', 'a')
+    add('r', 'b')
+    store.claim('r', 2)
+    assert.equal(add('r', 'c'), false)
+    assert.deepEqual(drops, [{ routeId: 'r', count: 1, reason: 'overflow' }])
+    assert.equal(store.stats('r').messages, 2)
+  })
+
+  it('drop_newest refuses the new message and keeps the queue', async (t) => {
+    const size = 2 + MESSAGE_OVERHEAD_BYTES
+    const { add, drops, claimText } = await openStore(t, { maxBytes: size * 2, overflow: 'drop_newest' })
+    add('r', 'a')
+    add('r', 'b')
+    assert.equal(add('r', 'c'), false)
+    assert.deepEqual(drops, [{ routeId: 'r', count: 1, reason: 'overflow' }])
+    assert.deepEqual(claimText('r', 10), ['a', 'b'])
+  })
+
+  it('drops queued messages older than max_age and counts them', async (t) => {
+    const { store, add, drops, claimText } = await openStore(t, { maxAgeMs: 1000 })
+    add('r', 'old1', 1_000)
+    add('r', 'old2', 1_500)
+    add('r', 'new', 5_000)
+    store.sweepExpired(5_200)
+    assert.deepEqual(drops, [{ routeId: 'r', count: 2, reason: 'max_age' }])
+    assert.deepEqual(claimText('r', 10), ['new'])
+  })
+
+  it('keeps order over many messages with compaction', async (t) => {
+    const { store, add } = await openStore(t)
+    const n = 20_000
+    for (let i = 0; i < n; i++) add('r', String(i))
+    assert.deepEqual(drain(store, 'r'), numbers(0, n))
+    assert.equal(store.stats('r').messages, 0)
+  })
+
+  it('keeps the queue across close and reopen, in order, with in-flight messages queued again', async (t) => {
+    const { store, add, reopen } = await openStore(t)
+    for (let i = 0; i < 10; i++) add('r1', String(i))
+    add('r2', 'x')
+    const claimed = store.claim('r1', 4)
+    store.ack('r1', claimed[0]!)
+    store.ack('r1', claimed[2]!)
+    await store.flush()
+    const bytesBefore = store.stats('r1').bytes
+    const next = await reopen()
+    assert.deepEqual(next.store.routeIds().sort(), ['r1', 'r2'])
+    assert.equal(next.store.queued('r1'), 8)
+    assert.equal(next.store.stats('r1').bytes, bytesBefore)
+    assert.deepEqual(drain(next.store, 'r1'), ['1', '3', ...numbers(4, 10)])
+    assert.deepEqual(next.claimText('r2', 5), ['x'])
+  })
+
+  it('writes nothing for a message acked before its commit, and deletes one acked after', async (t) => {
+    const { store, add, reopen } = await openStore(t)
+    add('r', 'early')
+    const [early] = store.claim('r', 1)
+    store.ack('r', early!)
+    add('r', 'late')
+    await store.flush()
+    const [late] = store.claim('r', 1)
+    store.ack('r', late!)
+    add('r', 'kept')
+    const next = await reopen()
+    assert.deepEqual(drain(next.store, 'r'), ['kept'])
+  })
+
+  it('keeps seq growing across restarts, also when the queue was empty', async (t) => {
+    const { store, add, reopen } = await openStore(t)
+    add('r', 'a')
+    add('r', 'b')
+    const claimed = store.claim('r', 2)
+    for (const m of claimed) store.ack('r', m)
+    const next = await reopen()
+    assert.deepEqual(next.store.routeIds(), [])
+    next.add('r', 'c')
+    assert.ok(next.store.claim('r', 1)[0]!.seq > claimed[1]!.seq)
+  })
+
+  it('commits appends and acks on its own, without flush or close', async (t) => {
+    const { store, add } = await openStore(t)
+    add('r', 'a')
+    add('r', 'b')
+    assert.equal(store.uncommitted, 2)
+    await waitUntil(() => store.uncommitted === 0, 'the group commit of two appends')
+    store.ack('r', store.claim('r', 1)[0]!)
+    assert.equal(store.uncommitted, 1)
+    await waitUntil(() => store.uncommitted === 0, 'the group commit of an ack')
+  })
+
+  it('round-trips an empty payload, binary bytes and a unicode topic', async (t) => {
+    const { store, reopen } = await openStore(t)
+    const binary = Buffer.from([0, 255, 1, 254, 0])
+    store.append('r', 'chännels/🙂', Buffer.alloc(0), 1)
+    store.append('r', 't', binary, 2)
+    const next = await reopen()
+    const [empty, bin] = next.store.claim('r', 2)
+    assert.equal(empty!.topic, 'chännels/🙂')
+    assert.equal(empty!.payload.length, 0)
+    assert.deepEqual(bin!.payload, binary)
+    assert.equal(bin!.receivedAt, 2)
+  })
+
+  it('is returned by createStore for type "file"', async (t) => {
+    const path = await makeTempDir('file-store-create')
+    t.after(() => removeDir(path))
+    const store = createStore({ type: 'file', path, maxBytes: 1 << 20, overflow: 'drop_oldest', maxAgeMs: 0 }, quiet)
+    t.after(() => store.close())
+    assert.ok(store instanceof FileStore)
+    await store.open({ available: () => undefined, dropped: () => undefined })
+    assert.equal(store.append('r', 't', Buffer.from('x'), 1), true)
+  })
+
+  it('closes idempotently', async (t) => {
+    const { store, add } = await openStore(t)
+    add('r', 'a')
+    await store.close()
+    await store.close()
+    assert.equal(add('r', 'b'), false)
+  })
+})
+
+describe('file store memory window', () => {
+  it('keeps memory flat while 100,000 messages wait, and hands them out in order', async (t) => {
+    const { store, add, reopen } = await openStore(t)
+    const n = 100_000
+    const bound = 5000 + 2000 // one route's window + one commit batch
+    let peak = 0
+    const watch = (): void => {
+      peak = Math.max(peak, store.residentMessages)
+    }
+    for (let i = 0; i < n; i++) {
+      add('r', String(i), i)
+      if (i % 1000 === 0) watch()
+    }
+    await store.flush()
+    assert.ok(peak <= bound, `resident messages peaked at ${peak}`)
+    assert.ok(store.residentMessages <= 5000, `${store.residentMessages} resident after flush`)
+    assert.equal(store.queued('r'), n)
+    assert.deepEqual(store.stats('r'), { messages: n, bytes: n * (1 + MESSAGE_OVERHEAD_BYTES) + sumDigits(n), oldestReceivedAt: 0 })
+
+    // Half now, the rest after a restart: the window is rebuilt from disk.
+    const half: string[] = []
+    while (half.length < n / 2) {
+      for (const m of store.claim('r', 100)) {
+        half.push(m.payload.toString())
+        store.ack('r', m)
+      }
+      watch()
+    }
+    assert.deepEqual(half, numbers(0, n / 2))
+    const next = await reopen()
+    assert.ok(next.store.residentMessages <= 5000)
+    assert.equal(next.store.queued('r'), n / 2)
+    assert.equal(next.store.stats('r').oldestReceivedAt, n / 2)
+    assert.deepEqual(drain(next.store, 'r', 100), numbers(n / 2, n))
+    assert.ok(peak <= bound, `resident messages peaked at ${peak}`)
+  })
+
+  it('bounds the window by bytes as well', async (t) => {
+    const { store } = await openStore(t, { windowBytes: 10_000 })
+    for (let i = 0; i < 100; i++) store.append('r', 't', Buffer.alloc(1000, i), i)
+    await store.flush()
+    assert.ok(store.residentMessages <= 10, `${store.residentMessages} resident`)
+    const seen = drain(store, 'r', 3)
+    assert.equal(seen.length, 100)
+    assert.deepEqual(
+      seen.map((s) => s.charCodeAt(0)),
+      Array.from({ length: 100 }, (_, i) => i),
+    )
+  })
+
+  it('keeps order and counts when new messages arrive while the backlog drains', async (t) => {
+    const { store, add } = await openStore(t, { windowMessages: 10 })
+    let next = 0
+    for (; next < 100; next++) add('r', String(next))
+    const seen: string[] = []
+    while (seen.length < 300) {
+      const claimed = store.claim('r', 3)
+      for (const m of claimed) {
+        seen.push(m.payload.toString())
+        store.ack('r', m)
+      }
+      if (next < 300) for (let i = 0; i < 2; i++) add('r', String(next++))
+      assert.equal(store.queued('r'), next - seen.length)
+      if (seen.length % 50 === 0) await store.flush()
+    }
+    assert.deepEqual(seen, numbers(0, 300))
+  })
+
+  it('drop_oldest reaches past a window whose messages are all in flight', async (t) => {
+    const size = 1 + 1 + MESSAGE_OVERHEAD_BYTES
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 2, maxBytes: size * 4 })
+    for (const s of ['a', 'b', 'c', 'd']) add('r', s)
+    assert.deepEqual(claimText('r', 2), ['a', 'b'])
+    assert.equal(add('r', 'e'), true)
+    assert.deepEqual(drops, [{ routeId: 'r', count: 1, reason: 'overflow' }])
+    assert.equal(store.stats('r').messages, 4)
+    assert.deepEqual(claimText('r', 10), ['d', 'e'])
+  })
+
+  it('max_age sweeps beyond the window, down to the first young message', async (t) => {
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 4, maxAgeMs: 1000 })
+    for (let i = 0; i < 20; i++) add('r', `old${i}`, 1000 + i)
+    add('r', 'young', 9_000)
+    add('r', 'old-but-after', 10)
+    await store.flush()
+    store.sweepExpired(9_500)
+    assert.deepEqual(drops, [{ routeId: 'r', count: 20, reason: 'max_age' }])
+    assert.deepEqual(claimText('r', 10), ['young', 'old-but-after'])
+  })
+
+  it('keeps onDelivered of messages that waited on disk', async (t) => {
+    const { store } = await openStore(t, { windowMessages: 2 })
+    const delivered: number[] = []
+    for (let i = 0; i < 6; i++) store.append('r', 't', Buffer.from(String(i)), i, () => delivered.push(i))
+    await store.flush()
+    for (const m of store.claim('r', 10)) m.onDelivered?.()
+    assert.deepEqual(delivered, [0, 1, 2, 3, 4, 5])
+  })
+})
+
+/** Total number of decimal digits of 0 … n-1. */
+function sumDigits(n: number): number {
+  let total = 0
+  for (let i = 0; i < n; i++) total += String(i).length
+  return total
+}
+
+/** Polls `done` every 2 ms until it holds; fails after 2 s. */
+async function waitUntil(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2000
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}

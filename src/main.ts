@@ -8,6 +8,8 @@ import { HttpServer } from './http/server.js'
 import { registerHealth } from './http/health.js'
 import { Metrics } from './http/metrics.js'
 import { registerReload } from './http/reload.js'
+import { registerStatusPage } from './http/status-api.js'
+import { StatusHistory } from './http/status-history.js'
 import { ConfigReloader } from './reload.js'
 import { createLogger } from './logger.js'
 import type { Logger } from './logger.js'
@@ -42,7 +44,10 @@ async function run(configPath: string | undefined): Promise<number> {
   const service = new Service(config, log, { observeLatency: (route, seconds) => metrics.observeLatency(route, seconds) })
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))
   const http = new HttpServer(log.child({ component: 'http' }))
-  registerHealth(http, () => ({ ...service.status(), configError: reloader.lastError }))
+  const status = (): ReturnType<Service['status']> & { configError?: string } => ({ ...service.status(), configError: reloader.lastError })
+  const history = new StatusHistory(() => service.status())
+  registerHealth(http, status)
+  registerStatusPage(http, status, history)
   metrics.register(http)
   registerReload(http, reloader)
   try {
@@ -64,6 +69,7 @@ async function run(configPath: string | undefined): Promise<number> {
   return await waitForSignal(log, async () => {
     process.off('SIGHUP', onHangup)
     reloader.close()
+    history.close()
     await http.close()
     await service.stop(SHUTDOWN_DEADLINE_MS)
   })

@@ -1,0 +1,39 @@
+import type { ServiceStatus } from '../service.js'
+import { buildInfo } from '../version.js'
+import { STATUS_PAGE_HTML } from './status-page.js'
+import type { HttpServer } from './server.js'
+import { sendJson } from './server.js'
+import type { StatusHistory } from './status-history.js'
+
+/** `GET /` (the status page for a person) and `GET /status` (the JSON it polls). */
+export function registerStatusPage(http: HttpServer, status: () => ServiceStatus & { configError?: string }, history: StatusHistory): void {
+  http.on('GET', '/', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+    res.end(STATUS_PAGE_HTML)
+  })
+  http.on('GET', '/status', (_req, res) => {
+    const s = status()
+    const now = Date.now()
+    sendJson(res, 200, {
+      version: buildInfo().version,
+      now,
+      nats: s.nats,
+      mqtt: s.mqtt,
+      queued: s.queued,
+      last_error: s.configError ?? s.lastError ?? '',
+      routes: s.routes.map((r) => ({
+        id: r.id,
+        configured: r.configured,
+        received: r.stats.received,
+        published: r.stats.published,
+        invalid: r.stats.invalid,
+        dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge,
+        queued: r.queued,
+        queued_bytes: r.queuedBytes,
+        oldest_age_s: r.oldestReceivedAt === undefined ? 0 : (now - r.oldestReceivedAt) / 1000,
+        in_flight: r.inFlight,
+      })),
+      history: history.samples(),
+    })
+  })
+}

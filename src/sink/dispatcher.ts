@@ -14,6 +14,8 @@ export interface DispatchRoute {
 export interface Publisher {
   readonly connected: boolean
   publish(topic: string, payload: Buffer, done: (err?: Error) => void): void
+  /** Runs `fn`, whose publishes may be written to the socket together (one syscall, not one each). */
+  batch(fn: () => void): void
 }
 
 /** Told about each message's outcome; the service turns these into counters and logs. */
@@ -101,7 +103,8 @@ export class Dispatcher {
       this.#lanes.set(routeId, { route: { id: routeId, ...ORPHAN_DEFAULTS }, inFlight: 0, configured: false })
       this.#reorder()
     }
-    this.pump()
+    // Many messages arrive per NATS socket read: send them after the read, together.
+    this.schedule()
   }
 
   /** Pumps on the next tick (coalescing many requests into one). */
@@ -170,10 +173,12 @@ export class Dispatcher {
     this.#pumping = true
     try {
       let budget = PUMP_BUDGET
-      do {
-        this.#pumpAgain = false
-        budget -= this.#pumpOnce(publisher, budget)
-      } while (this.#pumpAgain && budget > 0 && publisher.connected)
+      publisher.batch(() => {
+        do {
+          this.#pumpAgain = false
+          budget -= this.#pumpOnce(publisher, budget)
+        } while (this.#pumpAgain && budget > 0 && publisher.connected)
+      })
       if (budget <= 0) this.schedule()
     } finally {
       this.#pumping = false
@@ -226,7 +231,9 @@ export class Dispatcher {
       this.#store.release(routeId, message)
     }
     if (lane.inFlight === 0) this.#notifyIdle()
-    this.pump()
+    // Acks arrive in bursts (one socket read holds many): refill once after the burst, so the
+    // next publishes leave in one write instead of one write each.
+    this.schedule()
   }
 
   #hasQueued(): boolean {

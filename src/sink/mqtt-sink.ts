@@ -169,6 +169,21 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     client.publish(topic, payload, this.#publishOptions, done)
   }
 
+  batch(fn: () => void): void {
+    const stream = this.#client?.stream
+    if (!stream) {
+      fn()
+      return
+    }
+    stream.cork()
+    try {
+      fn()
+    } finally {
+      // Uncork on the next tick, as Node's docs advise, so writes of this tick leave together.
+      process.nextTick(() => stream.uncork())
+    }
+  }
+
   /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. */
   async close(timeoutMs = 2000): Promise<void> {
     if (this.#closed) return

@@ -183,7 +183,9 @@ export class FileStore implements MessageStore {
     const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, this.#disk.routeNo(routeId))
     const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
     const window = route.window
-    if (route.tailCount === 0 && (window.count === 0 || (window.count < this.#windowMessages && window.bytes + bytes <= this.#windowBytes))) {
+    // A window with nothing queued takes the message even when full (of in-flight messages): a
+    // route's oldest queued message must always be in memory, where the drop policies look for it.
+    if (route.tailCount === 0 && (window.queuedCount === 0 || (window.count < this.#windowMessages && window.bytes + bytes <= this.#windowBytes))) {
       window.push(stored)
       route.windowEnd = stored.seq
     } else {

@@ -35,15 +35,17 @@ const SCHEMA_VERSION = 1
 /** How long `open` waits for a lock held by another process before calling the store in use. */
 const LOCK_TIMEOUT_MS = 1000
 
+// payload is the last column: counting a route's bytes at open then reads only the start of each
+// row, never the overflow pages of large payloads.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS routes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
   CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY,
     route INTEGER NOT NULL,
     topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
     received_at INTEGER NOT NULL,
-    bytes INTEGER NOT NULL
+    bytes INTEGER NOT NULL,
+    payload BLOB NOT NULL
   );
   CREATE INDEX IF NOT EXISTS messages_by_route ON messages (route, seq);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

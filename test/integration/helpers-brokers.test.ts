@@ -33,13 +33,15 @@ async function tryConnect(url: string, opts: IClientOptions): Promise<{ outcome:
   }
 }
 
-describe('nats-server helper', () => {
+describe('nats-server helper', { timeout: 30_000 }, () => {
   it('serves core NATS on its own port and stops idempotently', async () => {
     const nats = await startNats()
     assert.notEqual(nats.port, 4222)
     assert.match(nats.url, /^nats:\/\/127\.0\.0\.1:\d+$/)
     const nc = await natsConnect({ servers: nats.url })
     const sub = nc.subscribe('probe.>', { max: 3 })
+    // The subscription must reach the server before another connection publishes.
+    await nc.flush()
     await publishSequence(nats.url, 'probe.a', 3)
     const got: string[] = []
     for await (const m of sub) got.push(m.string())
@@ -95,7 +97,7 @@ describe('nats-server helper', () => {
   })
 })
 
-describe('mosquitto helper', () => {
+describe('mosquitto helper', { timeout: 30_000 }, () => {
   it('forwards messages on its own port and restarts on the same port', async () => {
     await using broker = await startMosquitto()
     assert.notEqual(broker.port, 1883)

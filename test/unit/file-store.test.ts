@@ -5,7 +5,9 @@ import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 import { createStore } from '../../src/store/create-store.js'
 import { FileStore } from '../../src/store/file-store.js'
 import type { FileStoreConfig, StoreLogger } from '../../src/store/file-store.js'
+import { MemoryStore } from '../../src/store/memory-store.js'
 import { MESSAGE_OVERHEAD_BYTES } from '../../src/store/message.js'
+import type { StoredMessage } from '../../src/store/message.js'
 import type { DropReason } from '../../src/store/store.js'
 
 const quiet: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -329,6 +331,89 @@ describe('file store memory window', () => {
     assert.deepEqual(delivered, [0, 1, 2, 3, 4, 5])
   })
 })
+
+describe('file store against the memory store', () => {
+  for (const [seed, overflow] of [[1, 'drop_oldest'], [2, 'drop_newest'], [3, 'drop_oldest'], [4, 'drop_oldest']] as const) {
+    it(`behaves the same over random operations, restarts included (seed ${seed}, ${overflow})`, async (t) => {
+      const random = lcg(seed)
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
+      const limits = { maxBytes: 2500, overflow, maxAgeMs: 0 }
+      let file = await openStore(t, { ...limits, windowMessages: 3, windowBytes: 400 })
+      const memory = new MemoryStore(limits)
+      const memoryDrops: typeof file.drops = []
+      await memory.open({ available: () => undefined, dropped: (routeId, count, reason) => memoryDrops.push({ routeId, count, reason }) })
+      const routes = ['r1', 'r2', 'r3']
+      // Claimed and not yet acked or released, as pairs (file store's message, memory store's message).
+      let inFlight: Array<{ route: string; f: StoredMessage; m: StoredMessage }> = []
+      const view = (msgs: StoredMessage[]) => msgs.map((x) => `${x.seq}:${x.topic}:${x.payload.toString('hex')}:${x.receivedAt}`)
+      let clock = 0
+      for (let step = 0; step < 3000; step++) {
+        const op = random()
+        const route = pick(routes)
+        let what: string
+        if (op < 0.45) {
+          const payload = Buffer.alloc(Math.floor(random() * 60), step % 256)
+          what = `append ${route} ${payload.length}`
+          assert.equal(file.store.append(route, `t/${route}`, Buffer.from(payload), clock), memory.append(route, `t/${route}`, payload, clock), what)
+          clock++
+        } else if (op < 0.65) {
+          const max = 1 + Math.floor(random() * 5)
+          what = `claim ${route} ${max}`
+          const f = file.store.claim(route, max)
+          const m = memory.claim(route, max)
+          assert.deepEqual(view(f), view(m), what)
+          f.forEach((x, i) => inFlight.push({ route, f: x, m: m[i]! }))
+        } else if (op < 0.82 && inFlight.length > 0) {
+          const i = Math.floor(random() * inFlight.length)
+          const { route: r, f, m } = inFlight.splice(i, 1)[0]!
+          what = `ack ${r} ${f.seq}`
+          file.store.ack(r, f)
+          memory.ack(r, m)
+        } else if (op < 0.9 && inFlight.length > 0) {
+          const i = Math.floor(random() * inFlight.length)
+          const { route: r, f, m } = inFlight.splice(i, 1)[0]!
+          what = `release ${r} ${f.seq}`
+          file.store.release(r, f)
+          memory.release(r, m)
+        } else if (op < 0.93) {
+          what = `releaseAll ${route}`
+          file.store.releaseAll(route)
+          memory.releaseAll(route)
+          inFlight = inFlight.filter((x) => x.route !== route)
+        } else if (op < 0.96) {
+          what = `sweep ${clock - 40}`
+          file.store.sweepExpired(clock - 40)
+          memory.sweepExpired(clock - 40)
+        } else if (op < 0.99) {
+          what = 'flush'
+          await file.store.flush()
+        } else {
+          // A restart: every in-flight message is queued again, as releaseAll does in memory.
+          what = 'restart'
+          file = await file.reopen()
+          for (const r of routes) memory.releaseAll(r)
+          inFlight = []
+        }
+        for (const r of routes) {
+          assert.deepEqual(file.store.stats(r), memory.stats(r), `stats ${r} after step ${step}: ${what}`)
+          assert.equal(file.store.queued(r), memory.queued(r), `queued ${r} after step ${step}: ${what}`)
+        }
+        assert.deepEqual(file.drops, memoryDrops.slice(memoryDrops.length - file.drops.length), `drops after step ${step}: ${what}`)
+      }
+      assert.ok(memoryDrops.length > 0, 'the bound was never reached')
+      await memory.close()
+    })
+  }
+})
+
+/** A small deterministic pseudo-random generator (numbers in [0, 1)). */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 2 ** 32
+  }
+}
 
 /** Total number of decimal digits of 0 … n-1. */
 function sumDigits(n: number): number {

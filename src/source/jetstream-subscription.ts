@@ -26,7 +26,8 @@ const PULL_BATCH = 1000
  */
 const MEMORY_ACK_WAIT_MS = 3_600_000
 const MEMORY_MAX_ACK_PENDING = 20_000
-const FILE_ACK_WAIT_MS = 30_000
+// Only needs to outlast a group commit; short, so that work of an instance that died moves on quickly.
+const FILE_ACK_WAIT_MS = 10_000
 /** A message the store refused (full) comes back after this delay. */
 const REFUSED_REDELIVERY_MS = 5000
 

@@ -1,14 +1,18 @@
 import type { Logger } from './logger.js'
 
 /**
- * Logs the first occurrence at once, then at most one line per interval with the number of
+ * Logs the first occurrence at once, then at most one line per interval carrying the number of
  * occurrences suppressed meanwhile: a flood of bad messages must not become a flood of log lines.
+ * When the flood stops, the count still left is logged at the end of the interval.
  */
 export class RateLimitedLog {
   readonly #log: Logger
   readonly #intervalMs: number
   #lastAt = -Infinity
   #suppressed = 0
+  #lastFields: Record<string, unknown> = {}
+  #lastMessage = ''
+  #flushTimer: NodeJS.Timeout | undefined
 
   constructor(log: Logger, intervalMs: number) {
     this.#log = log
@@ -18,11 +22,22 @@ export class RateLimitedLog {
   warn(fields: Record<string, unknown>, message: string, now = Date.now()): void {
     if (now - this.#lastAt < this.#intervalMs) {
       this.#suppressed++
+      this.#lastFields = fields
+      this.#lastMessage = message
+      if (this.#flushTimer === undefined) this.#flushTimer = setTimeout(() => this.#flush(), this.#intervalMs - (now - this.#lastAt)).unref()
       return
     }
     this.#lastAt = now
     const suppressed = this.#suppressed
     this.#suppressed = 0
     this.#log.warn(suppressed > 0 ? { ...fields, suppressed } : fields, message)
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined
+    if (this.#suppressed === 0) return
+    this.#lastAt = Date.now()
+    this.#log.warn({ ...this.#lastFields, suppressed: this.#suppressed }, this.#lastMessage)
+    this.#suppressed = 0
   }
 }

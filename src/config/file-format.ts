@@ -23,7 +23,9 @@ function parseTomlText(text: string, fileName: string): unknown {
     if (!(err instanceof TomlError)) throw err
     // smol-toml's message is "Invalid TOML document: <problem>\n\n<code excerpt>"; keep the problem.
     const problem = (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document:\s*/, '')
-    throw new ConfigError(`${fileName}: line ${err.line}, column ${err.column}: ${problem}`, { cause: err })
+    // No `cause`: the parser's excerpt quotes the lines around the error, which may hold the
+    // password, and causes are printed with the message (log, /health, POST /reload).
+    throw new ConfigError(`${fileName}: line ${err.line}, column ${err.column}: ${problem}`)
   }
 }
 
@@ -35,7 +37,7 @@ function parseJson(text: string, fileName: string): unknown {
     const { line, column } = lineAndColumn(text, jsonErrorOffset(text, err.message))
     // V8 appends the offset and an excerpt of the input; the line and column replace both.
     const problem = err.message.replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/, (\.\.\.)?".*$/s, '')
-    throw new ConfigError(`${fileName}: line ${line}, column ${column}: ${problem}`, { cause: err })
+    throw new ConfigError(`${fileName}: line ${line}, column ${column}: ${problem}`) // no cause: see parseTomlText
   }
 }
 

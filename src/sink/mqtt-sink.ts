@@ -115,7 +115,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   }
 
   #reportError(err: Error): void {
-    const text = describeError(err)
+    const text = explainConnectError(describeError(err).trim())
     this.#lastError = `MQTT: ${text}`
     const now = Date.now()
     // One line per distinct error, and a reminder each minute while it persists.
@@ -212,4 +212,18 @@ export class MqttSink extends EventEmitter<SinkEvents> {
  */
 function connectTimeoutMs(keepAliveMs: number): number {
   return Math.min(30_000, Math.max(5000, 2 * keepAliveMs))
+}
+
+/**
+ * Adds what the operator should check to errors whose raw text does not say it. OpenSSL reports a
+ * broker that refused our certificate as a TLS alert from the peer.
+ */
+function explainConnectError(text: string): string {
+  if (/alert (unknown ca|bad certificate|certificate required|certificate unknown|decrypt error)/i.test(text)) {
+    return `the broker refused the client certificate (check client_cert_path/client_cert and the CA that signed it): ${text}`
+  }
+  if (/self[- ]signed|unable to (get|verify)|certificate has expired|altnames|UNABLE_TO_VERIFY/i.test(text)) {
+    return `the broker's certificate is not trusted (check ca_path, or skip_tls_ver): ${text}`
+  }
+  return text
 }

@@ -1,7 +1,7 @@
 import type { OverflowPolicy } from '../config/types.js'
 import { describeError, StoreError } from '../errors.js'
 import { createLogger } from '../logger.js'
-import { sqliteCode } from './corrupt.js'
+import { GroupCommit } from './group-commit.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
 import { RouteQueue } from './route-queue.js'
@@ -30,12 +30,6 @@ export interface FileStoreConfig {
   maxPageCount?: number
 }
 
-/** Buffered appends and acks are committed at most this long after the first of them. */
-const COMMIT_INTERVAL_MS = 20
-/** ... or at once when this many appends are buffered (a burst). */
-const COMMIT_BATCH = 2000
-/** While commits fail (disk full), they are retried this often. */
-const RETRY_MS = 1000
 const MAX_AGE_SWEEP_MS = 1000
 const DEFAULT_WINDOW_MESSAGES = 5000
 const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024
@@ -72,34 +66,18 @@ export class FileStore implements MessageStore {
   readonly #windowBytes: number
   readonly #lowWater: number
   readonly #routes = new Map<string, RouteState>()
+  /** Both set by open() and cleared by close(). */
   #disk: SqliteQueue | undefined
+  #commits: GroupCommit | undefined
   #listener: StoreListener | undefined
   #seq = 0
-  /** Every seq up to this one is committed (or was cancelled); later ones are in `#pending`. */
-  #committedSeq = 0
   #bytes = 0
-  /** Appended, not yet committed, in seq order; `#pendingRoutes[i]` is the route number of `#pending[i]`. */
-  #pending: StoredMessage[] = []
-  #pendingRoutes: number[] = []
-  /** seqs of committed messages that were acked or dropped since the last commit. */
-  #deletes: number[] = []
   /** `onDelivered` of tail messages, by seq, until they are loaded into their window. */
   readonly #callbacks = new Map<number, () => void>()
-  #commitTimer: NodeJS.Timeout | undefined
-  #retryTimer: NodeJS.Timeout | undefined
   #sweepTimer: NodeJS.Timeout | undefined
-  /** Set while commits fail: new messages are refused until one succeeds. */
-  #failure: { diskFull: boolean } | undefined
+  /** The last problem other than a failing commit: database moved aside, unreadable rows. */
   #lastError: string | undefined
   #closed = false
-  readonly #onCommitTimer = (): void => {
-    this.#commitTimer = undefined
-    this.#commit()
-  }
-  readonly #onRetryTimer = (): void => {
-    this.#retryTimer = undefined
-    this.#commit()
-  }
 
   constructor(config: FileStoreConfig, log?: StoreLogger) {
     this.#config = config
@@ -111,12 +89,12 @@ export class FileStore implements MessageStore {
 
   /** True while commits fail with SQLITE_FULL: new messages are refused (dropped as `disk_full`). */
   get diskFull(): boolean {
-    return this.#failure?.diskFull ?? false
+    return this.#commits?.failure?.diskFull ?? false
   }
 
-  /** The store's current problem for /health (disk full, database moved aside), or undefined. */
+  /** The store's problem for /health: failing commits (disk full), else the database moved aside at open. */
   get lastError(): string | undefined {
-    return this.#lastError
+    return this.#commits?.failure?.message ?? this.#lastError
   }
 
   /**
@@ -125,14 +103,14 @@ export class FileStore implements MessageStore {
    * wait on disk.
    */
   get residentMessages(): number {
-    let n = this.#pending.length
+    let n = this.#commits?.pendingInserts ?? 0
     for (const route of this.#routes.values()) n += route.window.count
     return n
   }
 
   /** Appends and acks buffered for the next group commit (0 once it ran). */
   get uncommitted(): number {
-    return this.#pending.length + this.#deletes.length
+    return this.#commits?.uncommitted ?? 0
   }
 
   /**
@@ -146,8 +124,9 @@ export class FileStore implements MessageStore {
       this.#listener = listener
       const disk = SqliteQueue.open(this.#config.path, { maxPageCount: this.#config.maxPageCount }, this.#log)
       this.#disk = disk
+      this.#commits = new GroupCommit(disk, this.#log)
       if (disk.movedAside !== undefined) this.#lastError = `store ${disk.dir}: ${DB_FILE} was corrupt, moved aside to ${disk.movedAside}; started with an empty queue`
-      this.#seq = this.#committedSeq = disk.lastSeq
+      this.#seq = disk.lastSeq
       let messages = 0
       for (const r of disk.recovered) {
         const route = this.#addRoute(r.name, r.routeNo)
@@ -173,14 +152,16 @@ export class FileStore implements MessageStore {
    * file store, acknowledge a JetStream message after `flush()` instead: it survives a restart).
    */
   append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean {
-    if (this.#disk === undefined) return false
-    if (this.#failure) {
+    const disk = this.#disk
+    const commits = this.#commits
+    if (disk === undefined || commits === undefined) return false
+    if (commits.failure) {
       this.#drop(routeId, 1, 'disk_full')
       return false
     }
     const bytes = messageBytes(topic, payload)
     if (this.#bytes + bytes > this.#config.maxBytes && !this.#makeRoom(routeId, bytes)) return false
-    const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, this.#disk.routeNo(routeId))
+    const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, disk.routeNo(routeId))
     const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
     const window = route.window
     // A window with nothing queued takes the message even when full (of in-flight messages): a
@@ -195,10 +176,7 @@ export class FileStore implements MessageStore {
       if (onDelivered !== undefined) this.#callbacks.set(stored.seq, onDelivered)
     }
     this.#bytes += bytes
-    this.#pending.push(stored)
-    this.#pendingRoutes.push(route.no)
-    if (this.#pending.length >= COMMIT_BATCH) this.#commit()
-    else this.#scheduleCommit()
+    commits.insert(stored, route.no)
     this.#listener?.available(routeId)
     return true
   }
@@ -208,8 +186,8 @@ export class FileStore implements MessageStore {
    * process); rejects with EXP_STORE_FULL while commits fail, the messages staying buffered.
    */
   flush(): Promise<void> {
-    if (this.#disk === undefined || this.#commit()) return Promise.resolve()
-    return Promise.reject(new StoreError('EXP_STORE_FULL', this.#lastError ?? `store ${this.#config.path}: commit failed`))
+    if (this.#commits === undefined || this.#commits.commit()) return Promise.resolve()
+    return Promise.reject(new StoreError('EXP_STORE_FULL', this.#commits.failure?.message ?? `store ${this.#config.path}: commit failed`))
   }
 
   claim(routeId: string, max: number): StoredMessage[] {
@@ -258,16 +236,10 @@ export class FileStore implements MessageStore {
     if (this.#closed) return Promise.resolve()
     this.#closed = true
     clearInterval(this.#sweepTimer)
-    if (this.#disk !== undefined) {
-      if (!this.#commit()) {
-        const lost = this.#pending.filter((m) => m.state !== MessageState.Done).length
-        this.#log.error({ dir: this.#disk.dir, lost, err: this.#lastError }, 'store closed while commits fail: buffered messages are lost')
-      }
-      clearTimeout(this.#commitTimer)
-      clearTimeout(this.#retryTimer)
-      this.#disk.close()
-      this.#disk = undefined
-    }
+    this.#commits?.close()
+    this.#disk?.close()
+    this.#commits = undefined
+    this.#disk = undefined
     return Promise.resolve()
   }
 
@@ -326,13 +298,10 @@ export class FileStore implements MessageStore {
     if (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) this.#topUp(route)
   }
 
-  /** A message left the store: delete it from disk, unless it never got there. */
+  /** A message left the store. */
   #forget(m: StoredMessage): void {
     this.#bytes -= m.bytes
-    if (m.seq <= this.#committedSeq) {
-      this.#deletes.push(m.seq)
-      this.#scheduleCommit()
-    }
+    this.#commits?.delete(m)
   }
 
   /**
@@ -342,8 +311,9 @@ export class FileStore implements MessageStore {
    */
   #topUp(route: RouteState): number {
     const disk = this.#disk
-    if (disk === undefined) return 0
-    if (this.#pending.length > 0 && !this.#failure) this.#commit()
+    const commits = this.#commits
+    if (disk === undefined || commits === undefined) return 0
+    if (commits.pendingInserts > 0 && !commits.failure) commits.commit()
     const window = route.window
     const room = Math.max(this.#windowMessages - window.count, window.queuedCount === 0 ? 1 : 0)
     let loaded = 0
@@ -360,13 +330,13 @@ export class FileStore implements MessageStore {
       }
     } catch (err: unknown) {
       // Left in the tail: the next claim tries again. Logged once per distinct error.
-      this.#setError(`store ${disk.dir}: cannot read queued messages of route ${route.id}: ${describeError(err)}`, err)
+      const message = `store ${disk.dir}: cannot read queued messages of route ${route.id}: ${describeError(err)}`
+      if (message !== this.#lastError) this.#log.error({ dir: disk.dir, route: route.id, err: describeError(err) }, 'store cannot read queued messages')
+      this.#lastError = message
     }
     if (loaded < room && route.tailCount > loaded) {
-      for (let i = 0; i < this.#pending.length && loaded < room; i++) {
-        const m = this.#pending[i]!
-        if (this.#pendingRoutes[i] !== route.no || m.seq <= route.windowEnd || m.state === MessageState.Done) continue
-        if (!fits(m.bytes)) break
+      for (const m of commits.pendingAfter(route.no, route.windowEnd)) {
+        if (loaded >= room || !fits(m.bytes)) break
         this.#callbacks.delete(m.seq)
         window.push(m)
         route.windowEnd = m.seq
@@ -377,68 +347,6 @@ export class FileStore implements MessageStore {
     route.tailCount -= loaded
     route.tailBytes -= loadedBytes
     return loaded
-  }
-
-  #scheduleCommit(): void {
-    if (this.#commitTimer === undefined && this.#failure === undefined && this.#disk !== undefined) {
-      this.#commitTimer = setTimeout(this.#onCommitTimer, COMMIT_INTERVAL_MS)
-    }
-  }
-
-  /** Commits buffered appends and acks in one transaction; false if that failed (then retried). */
-  #commit(): boolean {
-    clearTimeout(this.#commitTimer)
-    this.#commitTimer = undefined
-    const disk = this.#disk
-    if (disk === undefined) return false
-    if (this.#pending.length === 0 && this.#deletes.length === 0) return true
-    try {
-      disk.commit(this.#pending, this.#pendingRoutes, this.#deletes, this.#seq)
-    } catch (err: unknown) {
-      this.#onCommitFailed(disk, err)
-      return false
-    }
-    this.#committedSeq = this.#seq
-    this.#pending = []
-    this.#pendingRoutes = []
-    this.#deletes = []
-    if (this.#failure) {
-      this.#failure = undefined
-      clearTimeout(this.#retryTimer)
-      this.#retryTimer = undefined
-      this.#lastError = undefined
-      this.#log.info({ dir: disk.dir }, 'store writable again: taking new messages')
-    }
-    return true
-  }
-
-  #onCommitFailed(disk: SqliteQueue, err: unknown): void {
-    const diskFull = sqliteCode(err) === 'SQLITE_FULL'
-    if (!this.#failure) {
-      this.#log.error(
-        { dir: disk.dir, err: describeError(err), buffered: this.#pending.length, retryMs: RETRY_MS },
-        diskFull ? 'store disk full: refusing new messages until a commit succeeds' : 'store commit failed: refusing new messages until a commit succeeds',
-      )
-    }
-    this.#failure = { diskFull }
-    this.#lastError = diskFull ? `store ${disk.dir}: disk full, new messages are refused` : `store ${disk.dir}: cannot write: ${describeError(err)}`
-    if (this.#deletes.length > 0) {
-      try {
-        // Deletes free pages: as the backlog drains, room is made for the buffered inserts.
-        disk.deleteOnly(this.#deletes)
-        this.#deletes = []
-      } catch {
-        // Kept for the retry below, which commits them with the inserts.
-      }
-    }
-    this.#retryTimer ??= setTimeout(this.#onRetryTimer, RETRY_MS)
-    // Not a reason to keep the process alive: close() commits what is left.
-    this.#retryTimer.unref()
-  }
-
-  #setError(message: string, err: unknown): void {
-    if (message !== this.#lastError) this.#log.error({ err: describeError(err) }, message)
-    this.#lastError = message
   }
 
   #takeCallback(seq: number): (() => void) | undefined {

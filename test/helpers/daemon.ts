@@ -63,9 +63,18 @@ export function killOnExit(child: ChildProcess): void {
   child.once('exit', () => live.delete(child))
   if (!exitHookInstalled) {
     exitHookInstalled = true
-    process.once('exit', () => {
+    const killAll = (): void => {
       for (const c of live) c.kill('SIGKILL')
-    })
+    }
+    process.once('exit', killAll)
+    // The test runner ends a timed-out file with SIGTERM, which skips 'exit': kill the children,
+    // then die of the same signal as if nobody had listened.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        killAll()
+        process.kill(process.pid, signal)
+      })
+    }
   }
 }
 

@@ -39,6 +39,11 @@ export interface CollectorOptions {
   protocolVersion?: 4 | 5
   /** Default: a unique `collector-<random>`. */
   clientId?: string
+  /**
+   * Clean session; default true, so that each test starts with nothing queued. False (with a
+   * fixed `clientId`) resumes a session: what the broker queued meanwhile is recorded too.
+   */
+  clean?: boolean
   /** Deadline for CONNACK and SUBACK; default 5 s. */
   connectTimeoutMs?: number
   /** Stops recording (and fails {@link Collector.waitForCount}) beyond this many; default 1,000,000. */
@@ -73,8 +78,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   const maxMessages = opts.maxMessages ?? 1_000_000
   const options: IClientOptions = {
     clientId,
-    // A clean session: each test starts with nothing queued from a previous one.
-    clean: true,
+    clean: opts.clean ?? true,
     protocolVersion: opts.protocolVersion ?? 4,
     connectTimeout: connectTimeoutMs,
     // Reconnect (and resubscribe) if a fault test restarts the collector's broker.
@@ -86,12 +90,25 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     ...(opts.key !== undefined ? { key: opts.key } : {}),
     rejectUnauthorized: opts.rejectUnauthorized ?? true,
   }
+  const messages: ReceivedMessage[] = []
+  const arrivals = new EventEmitter()
+  let overflowed = false
   // connect() rather than connectAsync(): on a deadline the client must be ended, or it would go
   // on retrying a dead broker in the background of the next test.
   const client = connect(opts.url, options)
   // An 'error' event without a listener would crash the test process; reconnects are mqtt.js's
   // job, and lasting failures show as missing messages in waitForCount.
   client.on('error', () => undefined)
+  // Listening before CONNACK: a resumed session's queued messages may follow it in the same read.
+  client.on('message', (topic, payload, packet) => {
+    if (messages.length >= maxMessages) {
+      overflowed = true
+      return
+    }
+    messages.push({ topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, receivedAt: Date.now() })
+    arrivals.emit('message')
+  })
+
   try {
     await withDeadline(
       new Promise<void>((resolve, reject) => {
@@ -106,18 +123,6 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     await client.endAsync(true)
     throw err
   }
-
-  const messages: ReceivedMessage[] = []
-  const arrivals = new EventEmitter()
-  let overflowed = false
-  client.on('message', (topic, payload, packet) => {
-    if (messages.length >= maxMessages) {
-      overflowed = true
-      return
-    }
-    messages.push({ topic, payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, receivedAt: Date.now() })
-    arrivals.emit('message')
-  })
 
   try {
     const granted = await withDeadline(

@@ -124,7 +124,7 @@ export async function startService(opts: ServiceOptions): Promise<ServiceProcess
     })
     if (up === 'exited') {
       await current.exited
-      throw new Error(`service exited during start (${describeRun(current)})`)
+      throw new Error(`service exited during start: ${describeRun(current)}`)
     }
   }
 
@@ -262,7 +262,7 @@ async function waitForLog(run: Run, pred: (e: LogEntry) => boolean, timeoutMs: n
     }
     const onExit = (): void => {
       finish()
-      reject(new Error(`service exited (${describeRun(run)}) before logging ${what}`))
+      reject(new Error(`service exited before logging ${what}: ${describeRun(run)}`))
     }
     const timer = setTimeout(() => {
       finish()
@@ -295,7 +295,7 @@ function stopRun(run: Run, timeoutMs: number): Promise<ExitStatus> {
 }
 
 function describeRun(run: Run): string {
-  const status = run.status === undefined ? 'running' : describeExit(run.status)
+  const status = run.status === undefined ? 'still running' : describeExit(run.status)
   const tail = [...run.rawLines.slice(-20), run.stderr.slice(-2000)].join('\n').trim()
-  return `${status}${tail !== '' ? `; output:\n${tail}` : ''}`
+  return tail === '' ? status : `${status}; output:\n${tail}`
 }

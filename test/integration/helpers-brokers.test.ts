@@ -112,17 +112,45 @@ describe('mosquitto helper', { timeout: 30_000 }, () => {
     assert.ok(await canConnect(broker.port))
   })
 
-  it('does not drop a burst of QoS 1 messages to one subscriber (no broker queue limits)', async () => {
+  it('queues a burst of QoS 1 messages for an offline subscriber beyond the default limit of 1000', async () => {
     await using broker = await startMosquitto()
-    await using collector = await startCollector({ url: broker.url, topic: 'burst', qos: 1 })
+    const session = { url: broker.url, topic: 'burst', qos: 1 as const, clientId: 'slow-sub', clean: false }
+    // An offline persistent session is the slowest subscriber there is: everything is queued.
+    await (await startCollector(session)).close()
     const pub = mqttConnect(broker.url)
     const expected = expectedSequence(3000)
-    // Not awaited one by one: the point is more messages in flight than the default limits allow.
+    // PUBACK means the broker has taken the message, and queued it for the offline session.
     await Promise.all(expected.map((p) => pub.publishAsync('burst', p, { qos: 1 })))
-    await collector.waitForCount(3000, 15_000)
+    await pub.endAsync()
+    await using collector = await startCollector(session)
+    await collector.waitForCount(3000, 10_000)
     const report = checkSequence(collector.payloads(), expected)
     assert.ok(report.ok, describeSequence(report))
+  })
+
+  it('with persistence, keeps a queued QoS 1 message for an offline session across restart()', async () => {
+    await using broker = await startMosquitto({ persistence: true })
+    const session = { clientId: 'persistent-sub', clean: false, reconnectPeriod: 0 }
+    const sub = mqttConnect(broker.url, session)
+    await withDeadline(new Promise((resolve) => sub.once('connect', resolve)), 5000, 'the subscriber to connect')
+    await sub.subscribeAsync('kept', { qos: 1 })
+    await sub.endAsync()
+    const pub = mqttConnect(broker.url)
+    await pub.publishAsync('kept', 'survives', { qos: 1 })
     await pub.endAsync()
+
+    await broker.restart()
+    const again = mqttConnect(broker.url, session)
+    try {
+      const [topic, payload] = await withDeadline(
+        new Promise<[string, Buffer]>((resolve) => again.once('message', (t, p) => resolve([t, p]))),
+        5000,
+        'the queued message after the restart',
+      )
+      assert.deepEqual([topic, payload.toString()], ['kept', 'survives'])
+    } finally {
+      await again.endAsync(true)
+    }
   })
 
   it('with users, rejects a wrong password and accepts the right one', async () => {
@@ -142,10 +170,11 @@ describe('mosquitto helper', { timeout: 30_000 }, () => {
       acl: 'user u\ntopic readwrite allowed/#\n',
     })
     const creds = { username: 'u', password: 'p' }
-    await assert.rejects(startCollector({ url: broker.url, topic: 'denied/x', qos: 1, ...creds }), /refused subscription/)
-    await using collector = await startCollector({ url: broker.url, topic: 'allowed/#', qos: 1, ...creds })
+    // mosquitto grants the SUBSCRIBE to '#' and filters each delivery against the ACL instead.
+    await using collector = await startCollector({ url: broker.url, topic: '#', qos: 1, ...creds })
     const pub = mqttConnect(broker.url, creds)
-    // mosquitto acknowledges a denied publish but does not deliver it: only 'allowed/1' may arrive.
+    // A denied publish is acknowledged but not delivered. Both come from one client in order, so
+    // once 'allowed/1' is here, 'denied/1' would have been too.
     await pub.publishAsync('denied/1', 'x', { qos: 1 })
     await pub.publishAsync('allowed/1', 'y', { qos: 1 })
     await collector.waitForCount(1, 5000)
@@ -169,12 +198,27 @@ describe('mosquitto helper', { timeout: 30_000 }, () => {
         key: certs.otherClient.key,
       })
       assert.equal(foreign.outcome, 'refused')
+      assert.match(foreign.detail, /unknown ca/i)
       const none = await tryConnect(broker.tlsUrl, { ca: certs.ca.cert })
       assert.equal(none.outcome, 'refused')
+      assert.match(none.detail, /certificate required/i)
       // The client checks the broker too: without our CA the handshake fails on the client side.
       const untrusted = await tryConnect(broker.tlsUrl, { cert: certs.client.cert, key: certs.client.key })
       assert.equal(untrusted.outcome, 'refused')
       assert.match(untrusted.detail, /self[- ]signed|unable to (get|verify)/i)
+      // The collector speaks mTLS too, and receives what is published over the plain listener.
+      await using collector = await startCollector({
+        url: broker.tlsUrl,
+        topic: 'secure/#',
+        qos: 1,
+        ca: certs.ca.cert,
+        cert: certs.client.cert,
+        key: certs.client.key,
+      })
+      const pub = mqttConnect(broker.url)
+      await pub.publishAsync('secure/1', 'over tls', { qos: 1 })
+      await collector.waitForCount(1, 5000)
+      await pub.endAsync()
       // The plain listener still works next to the TLS one.
       assert.equal((await tryConnect(broker.url, {})).outcome, 'connected')
     } finally {

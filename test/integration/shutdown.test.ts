@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
+import { bridgeConfigToml } from '../helpers/bridge-config.js'
+import type { TestRoute } from '../helpers/bridge-config.js'
+import { freePort } from '../helpers/free-port.js'
+import { startMosquitto } from '../helpers/mosquitto.js'
+import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import type { Collector } from '../helpers/mqtt-collector.js'
+import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
+import { startNats } from '../helpers/nats-server.js'
+import type { NatsServer } from '../helpers/nats-server.js'
+import { startService } from '../helpers/service-process.js'
+import type { ServiceProcess } from '../helpers/service-process.js'
+import { Teardown } from '../helpers/teardown.js'
+import { waitFor, withDeadline } from '../helpers/wait.js'
+
+/** SPEC §1: finish in-flight work for up to 5 s, then exit 0; a little slack for process start-up and exit. */
+const EXIT_WITHIN_MS = 6000
+
+interface Bridge {
+  nats: NatsServer
+  collector: Collector
+  service: ServiceProcess
+  httpPort: number
+}
+
+/** Brokers, a reader and a running bridge with the memory store, all stopped after the test. */
+async function startBridge(t: TestContext, routes?: TestRoute[]): Promise<Bridge> {
+  const td = new Teardown()
+  t.after(() => td.run())
+  const nats = td.use(await startNats(), 'nats')
+  const mosquitto = td.use(await startMosquitto(), 'mosquitto')
+  const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/c1/messages/#', qos: 1 }), 'collector')
+  const httpPort = await freePort()
+  const service = td.use(
+    await startService({
+      httpPort,
+      configText: bridgeConfigToml({
+        natsUrl: nats.url,
+        mqttUrl: `tcp://127.0.0.1:${mosquitto.port}`,
+        httpPort,
+        qos: 1,
+        store: { type: 'memory' },
+        ...(routes !== undefined ? { routes } : {}),
+      }),
+    }),
+    'service',
+  )
+  await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
+  await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
+  return { nats, collector, service, httpPort }
+}
+
+async function receivedTotal(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+  const m = /^export_messages_received_total\{route="export"\} (\d+)$/m.exec(text)
+  return m === null ? 0 : Number(m[1])
+}
+
+/** Sends `signal` and waits for the exit; returns the exit status and how long it took. */
+async function signalAndWait(service: ServiceProcess, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  const sentAt = Date.now()
+  // The deadline only keeps a hung service from hanging the test; the assert below is the contract.
+  const status = await withDeadline(service.kill(signal), 15_000, `the service to exit after ${signal}`)
+  return { ...status, ms: Date.now() - sentAt }
+}
+
+/** The graceful stop of SPEC §1, with the memory store: what is not sent by the exit is lost, so it must be sent. */
+describe('shutdown on SIGTERM and SIGINT', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`exits 0 within 6 s on ${signal} while messages flow, logs "stopped", and has sent every message it took`, async (t) => {
+      const COUNT = 6000
+      const { nats, collector, service, httpPort } = await startBridge(t)
+      const publishing = publishSequence(nats.url, 'export.flow', COUNT, { ratePerSec: 2000, batch: 100 })
+      await collector.waitForCount(1000, 10_000)
+      const receivedBefore = await receivedTotal(httpPort)
+
+      const exit = await signalAndWait(service, signal)
+      assert.equal(exit.code, 0, `exit ${String(exit.code)} (signal ${String(exit.signal)})`)
+      assert.ok(exit.ms < EXIT_WITHIN_MS, `took ${exit.ms} ms to exit`)
+      const shuttingDown = service.logs.find((e) => e.message === 'shutting down')
+      assert.equal(shuttingDown?.signal, signal)
+      const stopped = service.logs.find((e) => e.message === 'stopped')
+      assert.ok(stopped !== undefined, 'no "stopped" log line')
+      assert.equal(stopped.queued, 0)
+      await publishing
+
+      // The messages the bridge took are a prefix of the stream (it stopped taking more at the
+      // signal), at least those it had counted before it, and the reader has them all in order.
+      await waitFor(() => new Set(collector.payloads()).size >= receivedBefore, {
+        timeoutMs: 5000,
+        what: `the ${receivedBefore} messages received before ${signal}`,
+      }).catch(() => undefined) // the report below says what is missing
+      const delivered = new Set(collector.payloads()).size
+      assert.ok(delivered >= receivedBefore, `${receivedBefore} received before ${signal}, ${delivered} delivered`)
+      const report = checkSequence(collector.payloads(), expectedSequence(delivered))
+      assert.ok(report.ok, describeSequence(report))
+      assert.ok(delivered < COUNT, `the stream (${COUNT}) had ended before ${signal}: nothing was flowing`)
+      t.diagnostic(`${signal}: exit after ${exit.ms} ms; ${receivedBefore} received before the signal, ${delivered} delivered`)
+    })
+  }
+
+  it('sends, before exiting on SIGTERM, the backlog it received with the broker up (memory store)', async (t) => {
+    const COUNT = 10_000
+    // One message in flight at a time: the bridge receives the burst much faster than it sends it.
+    const { nats, collector, service, httpPort } = await startBridge(t, [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 1 }])
+    await publishSequence(nats.url, 'export.backlog', COUNT, { batch: 1000 })
+    await waitFor(async () => (await receivedTotal(httpPort)) === COUNT, { timeoutMs: 10_000, what: `all ${COUNT} messages received` })
+    const deliveredAtSignal = collector.count
+    assert.ok(deliveredAtSignal < COUNT, 'no backlog was left to send at the signal')
+
+    const exit = await signalAndWait(service, 'SIGTERM')
+    assert.equal(exit.code, 0)
+    assert.ok(exit.ms < EXIT_WITHIN_MS, `took ${exit.ms} ms to exit`)
+    const stopped = service.logs.find((e) => e.message === 'stopped')
+    assert.ok(stopped !== undefined, 'no "stopped" log line')
+    assert.equal(stopped.queued, 0)
+    assert.equal(stopped.store, 'memory')
+
+    await waitFor(() => new Set(collector.payloads()).size >= COUNT, { timeoutMs: 5000, what: `${COUNT} distinct messages` }).catch(
+      () => undefined, // the report below says what is missing
+    )
+    const report = checkSequence(collector.payloads(), expectedSequence(COUNT))
+    assert.ok(report.ok, describeSequence(report))
+    t.diagnostic(`${COUNT - deliveredAtSignal} messages waiting at SIGTERM; exit after ${exit.ms} ms`)
+  })
+})

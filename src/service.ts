@@ -21,6 +21,8 @@ import type { DropReason, MessageStore } from './store/store.js'
 export interface ServiceStatus {
   nats: 'connected' | 'disconnected'
   mqtt: 'connected' | 'disconnected'
+  /** `disk_full` while the file store refuses new messages. */
+  store: 'ok' | 'disk_full'
   queued: number
   lastError: string | undefined
   routes: RouteStatus[]
@@ -181,7 +183,8 @@ export class Service {
   #onDropped(routeId: string, count: number, reason: DropReason): void {
     const stats = this.#statsFor(routeId)
     if (reason === 'overflow') stats.droppedOverflow += count
-    else stats.droppedMaxAge += count
+    else if (reason === 'max_age') stats.droppedMaxAge += count
+    else stats.droppedDiskFull += count
     this.#dropLog.warn({ route: routeId, count, reason, maxBytes: this.#config.store.maxBytes }, 'messages dropped from the store')
   }
 
@@ -221,8 +224,9 @@ export class Service {
     return {
       nats: this.#nats.state,
       mqtt: this.#sink?.state ?? 'disconnected',
+      store: this.#store.diskFull === true ? 'disk_full' : 'ok',
       queued,
-      lastError: this.#lastError ?? this.#sink?.lastError ?? this.#nats.lastError,
+      lastError: this.#store.lastError ?? this.#lastError ?? this.#sink?.lastError ?? this.#nats.lastError,
       routes,
     }
   }

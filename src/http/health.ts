@@ -17,6 +17,7 @@ export function registerHealth(http: HttpServer, status: () => ServiceStatus & {
       build_time: info.buildTime,
       nats: s.nats,
       mqtt: s.mqtt,
+      store: s.store,
       queued: s.queued,
       last_error: s.configError ?? s.lastError ?? '',
     })

@@ -57,7 +57,7 @@ export class Metrics {
     routeCounter('export_messages_redelivered_total', 'JetStream messages delivered more than once', (r) => r.stats.redelivered)
     new Counter({
       name: 'export_messages_dropped_total',
-      help: 'Messages dropped from the store by the overflow policy or max_age',
+      help: 'Messages dropped by the store: overflow policy, max_age, or refused while the disk is full',
       labelNames: ['route', 'reason'],
       registers: [registry],
       collect() {
@@ -65,6 +65,7 @@ export class Metrics {
         for (const r of current().routes) {
           this.inc({ route: r.id, reason: 'overflow' }, r.stats.droppedOverflow)
           this.inc({ route: r.id, reason: 'max_age' }, r.stats.droppedMaxAge)
+          this.inc({ route: r.id, reason: 'disk_full' }, r.stats.droppedDiskFull)
         }
       },
     })

@@ -27,7 +27,7 @@ export function registerStatusPage(http: HttpServer, status: () => ServiceStatus
         received: r.stats.received,
         published: r.stats.published,
         invalid: r.stats.invalid,
-        dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge,
+        dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge + r.stats.droppedDiskFull,
         queued: r.queued,
         queued_bytes: r.queuedBytes,
         oldest_age_s: r.oldestReceivedAt === undefined ? 0 : (now - r.oldestReceivedAt) / 1000,

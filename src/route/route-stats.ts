@@ -8,6 +8,8 @@ export class RouteStats {
   invalid = 0
   droppedOverflow = 0
   droppedMaxAge = 0
+  /** Refused because the disk under the file store is full. */
+  droppedDiskFull = 0
   /** Refused by the broker (an MQTT 5 reason code ≥ 0x80). */
   rejected = 0
   /** JetStream messages delivered more than once (after a crash or a lost ack). */

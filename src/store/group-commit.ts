@@ -99,7 +99,8 @@ export class GroupCommit {
   commit(): boolean {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#pending.length === 0 && this.#deletes.length === 0) return true
+    // While failing, even an empty commit runs (it writes last_seq): it is the probe that ends the failure.
+    if (this.#pending.length === 0 && this.#deletes.length === 0 && this.#failure === undefined) return true
     const lastSeq = this.#pending.at(-1)?.seq ?? this.#committedSeq
     try {
       this.#disk.commit(this.#pending, this.#pendingRoutes, this.#deletes, lastSeq)

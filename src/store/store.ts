@@ -63,6 +63,10 @@ export interface MessageStore {
   stats(routeId: string): RouteQueueStats
   /** Route ids that have messages (including routes no longer configured). */
   routeIds(): string[]
+  /** True while the disk is full and new messages are refused (file store). */
+  readonly diskFull?: boolean
+  /** The store's last fault (disk full, corrupt file moved aside), for /health. */
+  readonly lastError?: string | undefined
   /** Commits what is buffered and releases resources. Idempotent. */
   close(): Promise<void>
 }

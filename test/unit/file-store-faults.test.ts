@@ -210,7 +210,8 @@ describe('file store faults', () => {
       for (let i = 0; i < 10; i++) assert.equal(store.append('r', 't', payload(accepted++), 1), true)
       await store.flush().catch((err: unknown) => (flushError = err))
     }
-    assert.ok(flushError instanceof StoreError && flushError.code === 'EXP_STORE_FULL', String(flushError))
+    assert.ok(flushError instanceof StoreError, 'flush did not reject with a StoreError')
+    assert.equal(flushError.code, 'EXP_STORE_FULL')
     assert.equal(store.diskFull, true)
     assert.match(store.lastError ?? '', /disk full/)
     assert.equal(store.queued('r'), accepted)

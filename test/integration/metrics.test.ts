@@ -190,7 +190,7 @@ describe('/metrics after messages were delivered', () => {
     assert.equal(s.value('export_messages_published_total', { route: 'channels' }), c2)
     assert.equal(s.value('export_messages_invalid_total', { route: 'channels' }), 1)
     for (const route of ['export', 'channels']) {
-      for (const reason of ['overflow', 'max_age']) assert.equal(s.value('export_messages_dropped_total', { route, reason }), 0)
+      for (const reason of ['overflow', 'max_age', 'disk_full']) assert.equal(s.value('export_messages_dropped_total', { route, reason }), 0)
       assert.equal(s.value('export_messages_rejected_total', { route }), 0)
     }
   })
@@ -292,6 +292,7 @@ describe('/metrics while the broker is down and a tiny store overflows', () => {
     assert.equal(up.value('export_messages_published_total', { route: 'export' }), collector.count)
     assert.equal(up.value('export_messages_dropped_total', { route: 'export', reason: 'overflow' }), dropped)
     assert.equal(up.value('export_messages_dropped_total', { route: 'export', reason: 'max_age' }), 0)
+    assert.equal(up.value('export_messages_dropped_total', { route: 'export', reason: 'disk_full' }), 0)
     for (const g of QUEUE_GAUGES) assert.equal(up.value(g, { route: 'export' }), 0, g)
     assert.equal(up.value('export_mqtt_connected'), 1)
     const latency = histogram(up, 'export_publish_latency_seconds', 'export')

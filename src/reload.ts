@@ -3,13 +3,9 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 import { configFromRaw, parseConfigText } from './config/index.js'
 import { ConfigError, describeError } from './errors.js'
 import type { Logger } from './logger.js'
+import { RELOAD_SUBJECTS } from './route/control-subjects.js'
 import type { Service } from './service.js'
 
-/**
- * Subjects on which the Agent announces a saved config (SPEC §7): Agents of the seed's time publish
- * on the first, later ones through their messaging layer on the second. The payload is ignored.
- */
-export const RELOAD_SUBJECTS = ['commands.export.config', 'channels.commands.export.config'] as const
 
 export interface ReloadResult {
   ok: boolean

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { HandleResult } from '../source/source.js'
 import type { MessageStore } from '../store/store.js'
 import { RateLimitedLog } from '../rate-limited-log.js'
+import { isControlSubject } from './control-subjects.js'
 import { RouteStats } from './route-stats.js'
 import { subscriptionSubject } from './subject.js'
 import { TopicMap } from './topic-map.js'
@@ -37,10 +38,12 @@ export class Route {
   }
 
   /**
-   * Takes one message off NATS: `stored`, `invalid` (counted, logged, skipped) or `refused` by the
-   * store's overflow policy or a full disk (counted by the store).
+   * Takes one message off NATS: `stored`, `invalid` (counted, logged, skipped), `refused` by the
+   * store's overflow policy or a full disk (counted by the store), or `ignored` (the Agent's reload
+   * commands, which are for this service, not for the cloud).
    */
   handle(subject: string, data: Uint8Array, onDelivered?: () => void): HandleResult {
+    if (isControlSubject(subject)) return 'ignored'
     this.stats.received++
     let payload: Buffer
     try {

@@ -68,7 +68,7 @@ export class JetStreamSubscription implements RouteSource {
       m.nak(REFUSED_REDELIVERY_MS)
       return
     }
-    if (result === 'invalid' || !ackOnDelivery) {
+    if (result === 'invalid' || result === 'ignored' || !ackOnDelivery) {
       this.#toAck.push(m)
       this.#scheduleAck()
     }

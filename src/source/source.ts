@@ -1,5 +1,5 @@
 /** What became of a message handed to a route. */
-export type HandleResult = 'stored' | 'invalid' | 'refused'
+export type HandleResult = 'stored' | 'invalid' | 'refused' | 'ignored'
 
 /**
  * Receives one NATS message: the subject it came on and its payload (valid only during the call).

@@ -271,5 +271,14 @@ describe('command line', () => {
       assert.equal(run.code, 2, show(run))
       assert.match(run.stderr, /--file/)
     })
+
+    it('refuses a --path the Agent would mangle (it strips spaces and splits on commas)', async () => {
+      for (const path of ['/configs/my export.toml', '/configs/a,b.toml']) {
+        const run = await cli(['config', 'agent-command', '--file', join(FIXTURES, 'agent-saved-config.toml'), '--path', path])
+        assert.equal(run.code, 2, show(run))
+        assert.equal(run.stdout, '')
+        assert.match(run.stderr, /spaces or commas/)
+      }
+    })
   })
 })

@@ -8,7 +8,7 @@ import { RateLimitedLog } from './rate-limited-log.js'
 import { Route } from './route/route.js'
 import { RouteStats } from './route/route-stats.js'
 import { Dispatcher } from './sink/dispatcher.js'
-import { MqttSink } from './sink/mqtt-sink.js'
+import { MqttSink, checkMqttConfig } from './sink/mqtt-sink.js'
 import { CoreSubscription } from './source/core-subscription.js'
 import { NatsLink } from './source/nats-connection.js'
 import { JetStreamSubscription } from './source/jetstream-subscription.js'
@@ -105,12 +105,12 @@ export class Service {
     for (const rc of this.#config.routes) this.#addRoute(rc)
     this.#dispatcher.setRoutes(this.#config.routes.map(dispatchRoute))
     this.#startSink()
-    void this.#nats.start().then(
-      () => this.#onNatsReady(),
-      (err: unknown) => {
+    void this.#nats
+      .start()
+      .then(() => this.#onNatsReady())
+      .catch((err: unknown) => {
         if (!this.#stopping) this.#log.error({ err: describeError(err) }, 'NATS connection gave up')
-      },
-    ) // connects in the background, retrying forever; errors are logged here
+      }) // connects in the background, retrying forever; errors are logged here
   }
 
   #startSink(): void {
@@ -161,6 +161,7 @@ export class Service {
       setTimeout(() => void this.#subscribe(active), 5000).unref() // retried until it works or the route goes
       return
     }
+    if (this.#lastError?.startsWith(`route ${route.id}: `)) this.#lastError = undefined
     this.#log.info({ route: route.id, subject: route.subject, source: route.config.source }, 'route subscribed')
   }
 
@@ -240,6 +241,8 @@ export class Service {
   async applyConfig(next: Config): Promise<string[]> {
     if (this.#stopping) return []
     const prev = this.#config
+    // Everything that can fail is checked first: an invalid reload changes nothing.
+    if (!isDeepStrictEqual(prev.mqtt, next.mqtt)) checkMqttConfig(next.mqtt)
     const changes: string[] = []
     const warnings: string[] = []
     if (!isDeepStrictEqual(prev.store, next.store)) warnings.push('[store] changes take effect at the next restart')

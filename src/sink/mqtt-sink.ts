@@ -227,3 +227,12 @@ function explainConnectError(text: string): string {
   }
   return text
 }
+
+/**
+ * Throws (TlsConfigError, or for a bad URL an Error) if `config` cannot make a connection: the
+ * certificate files are read once. A reload checks this before it changes anything.
+ */
+export function checkMqttConfig(config: MqttConfig): void {
+  const address = brokerAddress(config.url, config.mtls)
+  if (address.tls) tlsOptions(config)
+}

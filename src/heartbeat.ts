@@ -1,9 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { describeError } from './errors.js'
 import type { Logger } from './logger.js'
+import { encodeMainfluxMessage } from './route/mfx.js'
 
-/** The Agent lists a service by the subject alone: `heartbeat.<name>.service` (SPEC §6). */
+/** Agents up to 0.12 list a service by this subject alone: `heartbeat.<name>.service` (SPEC §6). */
 export const HEARTBEAT_SUBJECT = 'heartbeat.export.service'
+/**
+ * The newest Agents (mainflux/agent after 0.12, through their messaging layer) subscribe to
+ * `channels.heartbeat.>` instead, decode a Mainflux protobuf message and take the service's name
+ * from its `channel` field. Neither generation listens on the other's subject, so sending both
+ * counts once in either.
+ */
+export const HEARTBEAT_CHANNEL_SUBJECT = `channels.${HEARTBEAT_SUBJECT}`
 
 export interface HeartbeatStatus {
   status: 'online'
@@ -37,7 +45,12 @@ export class Heartbeat {
 
   beat(): void {
     try {
-      this.#nc.publish(HEARTBEAT_SUBJECT, JSON.stringify(this.#status()))
+      const status = Buffer.from(JSON.stringify(this.#status()))
+      this.#nc.publish(HEARTBEAT_SUBJECT, status)
+      this.#nc.publish(
+        HEARTBEAT_CHANNEL_SUBJECT,
+        encodeMainfluxMessage({ channel: HEARTBEAT_SUBJECT, publisher: 'export', protocol: 'nats', payload: status, created: Date.now() * 1e6 }),
+      )
     } catch (err: unknown) {
       this.#log.warn({ err: describeError(err) }, 'heartbeat not sent')
     }

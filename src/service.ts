@@ -66,6 +66,7 @@ export class Service {
   #heartbeat: Heartbeat | undefined
   #stopping = false
   #lastError: string | undefined
+  #storeWarnedFor: Config['store'] | undefined
 
   constructor(config: Config, log: Logger, options: ServiceOptions = {}) {
     this.#config = config
@@ -245,7 +246,11 @@ export class Service {
     if (!isDeepStrictEqual(prev.mqtt, next.mqtt)) checkMqttConfig(next.mqtt)
     const changes: string[] = []
     const warnings: string[] = []
-    if (!isDeepStrictEqual(prev.store, next.store)) warnings.push('[store] changes take effect at the next restart')
+    // Said once per new value: after each Agent rewrite the file's [store] is back to defaults.
+    if (!isDeepStrictEqual(prev.store, next.store) && !isDeepStrictEqual(this.#storeWarnedFor, next.store)) {
+      this.#storeWarnedFor = next.store
+      warnings.push('[store] in the file differs from the running store; it takes effect at the next restart (if the Agent rewrote the file, set MF_EXPORT_STORE_* instead)')
+    }
     if (!isDeepStrictEqual(prev.exp.natsUrls, next.exp.natsUrls)) warnings.push('[exp] nats changes take effect at the next restart')
     if (prev.exp.port !== next.exp.port) warnings.push('[exp] port changes take effect at the next restart')
     for (const w of warnings) this.#log.warn({}, w)

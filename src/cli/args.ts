@@ -18,7 +18,9 @@ export const USAGE = `Usage:
   mainflux-export config encode [FILE]     print the file as base64, as the Agent's save command wants it
   mainflux-export config agent-command --file FILE [--path PATH]
                                            print the SenML control message that makes the Mainflux
-                                           Agent save FILE at PATH (default: the config path)
+                                           Agent save FILE at PATH (default: the config path); the
+                                           file is sent with the key names and value types the
+                                           Agent takes, and keys it would drop are named
 
 The config file is --config FILE, else $MF_EXPORT_CONFIG_FILE, else ../configs/config.toml.
 `

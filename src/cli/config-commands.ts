@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { stringify } from 'smol-toml'
 import { configFromRaw, maskSecrets, parseConfigText, resolveConfigPath, toFileObject } from '../config/index.js'
 import { ConfigError, describeError } from '../errors.js'
+import { agentReadyToml } from './agent-file.js'
 import { agentHint, keysDroppedByAgent } from './agent-keys.js'
 import type { Command } from './args.js'
 
@@ -38,12 +39,14 @@ export async function runConfigCommand(command: ConfigCommand, env: NodeJS.Proce
         // Validate as the service would, so a broken file is caught before it reaches a gateway.
         const { warnings } = configFromRaw(raw, { fileName: path, env: {} })
         for (const w of warnings) err(`warning: ${w}\n`)
-        for (const key of keysDroppedByAgent(raw)) {
+        const agentFile = agentReadyToml(raw)
+        for (const note of agentFile.notes) err(`note: ${path}: ${note}\n`)
+        for (const key of keysDroppedByAgent(parseConfigText(agentFile.text, path))) {
           const hint = agentHint(key)
           err(`warning: ${path}: ${key} will be dropped by the Agent when it rewrites the file${hint ? `; ${hint}` : ''}\n`)
         }
         const target = command.path ?? resolveConfigPath(undefined, env)
-        const senml = [{ bn: '1:', n: 'config', vs: `save, export, ${target}, ${Buffer.from(text).toString('base64')}` }]
+        const senml = [{ bn: '1:', n: 'config', vs: `save, export, ${target}, ${Buffer.from(agentFile.text).toString('base64')}` }]
         out(`${JSON.stringify(senml)}\n`)
         return 0
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
-import { encodeMainfluxMessage } from '../../src/route/mfx.js'
+import { decodeMainfluxMessage, encodeMainfluxMessage } from '../../src/route/mfx.js'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
 import { freePort } from '../helpers/free-port.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
@@ -85,6 +85,21 @@ describe('bridge end to end', () => {
       assert.deepEqual(Object.keys(beats[0] as object).sort(), ['mqtt', 'queued', 'status'])
       assert.equal((beats[0] as { status: string }).status, 'online')
       assert.equal((beats[0] as { mqtt: string }).mqtt, 'connected')
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it('also sends it as a Mainflux message on channels.heartbeat.export.service, as the newest Agents read it', async () => {
+    const nc = await connect({ servers: nats.url })
+    try {
+      const sub = nc.subscribe('channels.heartbeat.export.service', { max: 1 })
+      for await (const m of sub) {
+        // Those Agents take the service's name from the message's channel field.
+        const decoded = decodeMainfluxMessage(m.data)
+        assert.equal(decoded.channel, 'heartbeat.export.service')
+        assert.equal((JSON.parse(Buffer.from(decoded.payload).toString()) as { status: string }).status, 'online')
+      }
     } finally {
       await nc.close()
     }

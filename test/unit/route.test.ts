@@ -47,6 +47,8 @@ describe('route', () => {
     const { route, store } = setup({ natsTopic: '>', type: 'default' })
     assert.equal(route.handle('channels.commands.export.config', encodeMainfluxMessage({ channel: 'commands', subtopic: 'export.config' })), 'ignored')
     assert.equal(route.handle('commands.export.config', Buffer.alloc(0)), 'ignored')
+    // Our own heartbeat, in the form the newest Agents read, is not data either.
+    assert.equal(route.handle('channels.heartbeat.export.service', encodeMainfluxMessage({ channel: 'heartbeat.export.service', payload: Buffer.from('{}') })), 'ignored')
     assert.equal(route.stats.received, 0)
     assert.equal(store.queued('>'), 0)
     assert.equal(route.handle('commands.export.other', Buffer.from('x')), 'stored')

@@ -9,23 +9,11 @@ import type { Mosquitto } from '../helpers/mosquitto.js'
 import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
 import { startNats } from '../helpers/nats-server.js'
+import { healthOf } from '../helpers/service-metrics.js'
 import { startService } from '../helpers/service-process.js'
-import type { ServiceProcess } from '../helpers/service-process.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
-
-interface Health {
-  status: string
-  mqtt: string
-  queued: number
-  last_error: string
-}
-
-async function health(service: ServiceProcess): Promise<{ status: number; body: Health }> {
-  const { status, body } = await service.health()
-  return { status, body: body as Health }
-}
 
 /**
  * A reader with a persistent session (`clean: false`, QoS 1), as a cloud consumer of a broker that
@@ -77,15 +65,15 @@ describe('the cloud broker down or restarting', () => {
     )
     await service.waitForLog((e) => e.message === 'MQTT connection failed; retrying', 10_000)
     await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
-    const down = await health(service)
+    const down = await healthOf(service)
     assert.equal(down.status, 200)
     assert.equal(down.body.status, 'pass')
     assert.equal(down.body.mqtt, 'disconnected')
     assert.notEqual(down.body.last_error, '')
 
     await publishSequence(nats.url, 'export.backlog', COUNT)
-    await waitFor(async () => (await health(service)).body.queued === COUNT, { timeoutMs: 10_000, what: `/health queued = ${COUNT}` })
-    assert.equal((await health(service)).body.mqtt, 'disconnected')
+    await waitFor(async () => (await healthOf(service)).body.queued === COUNT, { timeoutMs: 10_000, what: `/health queued = ${COUNT}` })
+    assert.equal((await healthOf(service)).body.mqtt, 'disconnected')
     assert.equal(service.logs.some((e) => e.message === 'connected to MQTT broker'), false)
 
     // The broker comes up; the bridge must not send its backlog before the reader is subscribed.
@@ -103,7 +91,7 @@ describe('the cloud broker down or restarting', () => {
     assert.ok(report.ok, describeSequence(report))
     await waitFor(
       async () => {
-        const { body } = await health(service)
+        const { body } = await healthOf(service)
         return body.queued === 0 && body.mqtt === 'connected'
       },
       { timeoutMs: 10_000, what: '/health queued 0 and mqtt connected' },
@@ -145,7 +133,7 @@ describe('the cloud broker down or restarting', () => {
     assert.ok(report.ok, describeSequence(report))
     assert.ok(restartAt < COUNT, 'the restart did not land in the middle of the stream')
     assert.ok(service.logs.filter((e) => e.message === 'connected to MQTT broker').length >= 2, 'the bridge never reconnected')
-    await waitFor(async () => (await health(service)).body.queued === 0, { timeoutMs: 10_000, what: '/health queued 0' })
+    await waitFor(async () => (await healthOf(service)).body.queued === 0, { timeoutMs: 10_000, what: '/health queued 0' })
     t.diagnostic(`restart after ${restartAt} messages; ${report.duplicates} duplicates`)
   })
 })

@@ -4,14 +4,10 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import { publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { healthOf, scrapeMetric } from '../helpers/service-metrics.js'
+import type { HealthBody } from '../helpers/service-metrics.js'
 import { Teardown } from '../helpers/teardown.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
@@ -38,22 +34,14 @@ describe('the file store on a full disk', () => {
     }
     td.add(() => run('umount', ['-l', mountPoint]), 'umount')
 
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-    proxy.cut()
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        env: { MF_EXPORT_STORE_PATH: join(mountPoint, 'store') },
-        configText: bridgeConfigToml({ natsUrl: nats.url, mqttUrl: `tcp://127.0.0.1:${proxy.port}`, httpPort, qos: 1 }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
-    const health = async (): Promise<{ store: string; queued: number; last_error: string }> => (await service.health()).body as { store: string; queued: number; last_error: string }
+    const { nats, proxy, collector, service, httpPort } = await startBridgeWorld(td, {
+      proxy: 'cut',
+      collector: { topic: 'channels/#', qos: 1 },
+      env: { MF_EXPORT_STORE_PATH: join(mountPoint, 'store') },
+      config: { qos: 1 },
+      ready: ['subscribed'],
+    })
+    const health = async (): Promise<HealthBody> => (await healthOf(service)).body
 
     // Fill the tmpfs: ~2 KB messages until the store reports the disk full.
     let sent = 0
@@ -77,8 +65,7 @@ describe('the file store on a full disk', () => {
     await publishSequence(nats.url, 'export.seq', 100, { payload: (i) => payload(sent + i) })
     sent += 100
 
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
-    const refused = Number(/export_messages_dropped_total\{route="export",reason="disk_full"\} (\d+)/.exec(metrics)?.[1] ?? 0)
+    const refused = await scrapeMetric(httpPort, 'export_messages_dropped_total', { route: 'export', reason: 'disk_full' })
     assert.ok(refused >= 100, `only ${refused} refused while the disk was full`)
     await waitFor(async () => (await health()).queued === sent - refused, { timeoutMs: 10_000, what: `${sent - refused} queued` })
 

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -23,25 +19,17 @@ for (const store of ['file', 'memory'] as const) {
     it(`delivers ${COUNT} messages published to the stream while the service was stopped`, async (t) => {
       const td = new Teardown()
       t.after(() => td.run())
-      const nats = td.use(await startNats({ jetstream: true }), 'nats')
-      const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-      const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/c1/messages/#', qos: 1 }), 'collector')
-      const httpPort = await freePort()
-      const service = td.use(
-        await startService({
-          httpPort,
-          configText: bridgeConfigToml({
-            natsUrl: nats.url,
-            mqttUrl: `tcp://127.0.0.1:${mosquitto.port}`,
-            httpPort,
-            qos: 1,
-            store: { type: store },
-            routes: [{ nats_topic: 'telemetry', mqtt_topic: 'channels/c1/messages', source: 'jetstream', stream: 'EXPORT', workers: 50 }],
-          }),
-        }),
-        'service',
-      )
-      await service.waitForLog((e) => e.message === 'route subscribed', 15_000)
+      const { nats, collector, service } = await startBridgeWorld(td, {
+        nats: { jetstream: true },
+        collector: { topic: 'channels/c1/messages/#', qos: 1 },
+        config: {
+          qos: 1,
+          store: { type: store },
+          routes: [{ nats_topic: 'telemetry', mqtt_topic: 'channels/c1/messages', source: 'jetstream', stream: 'EXPORT', workers: 50 }],
+        },
+        ready: ['subscribed'],
+        readyTimeoutMs: 15_000,
+      })
       // The first start created the stream and the durable consumer; now the service goes away.
       const first = await service.stop()
       assert.equal(first.code, 0)

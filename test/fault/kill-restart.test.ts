@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import type { ServiceProcess } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { queuedOf, scrapeMetric } from '../helpers/service-metrics.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
 const COUNT = 5000
-
-async function metric(port: number, name: string, route: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{route="${route}"}`))
-  return line === undefined ? 0 : Number(line.split(' ').pop())
-}
-
-async function queued(service: ServiceProcess): Promise<number> {
-  return ((await service.health()).body as { queued: number }).queued
-}
 
 /**
  * SPEC §11: with the file store, a message received more than 100 ms before a `kill -9` is still
@@ -32,36 +17,24 @@ describe('the file store across a kill -9', () => {
   it('sends, after a restart with the link still cut, every message received before the kill', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/c1/messages/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: `tcp://127.0.0.1:${proxy.port}`,
-          httpPort,
-          qos: 1,
-          keepAlive: '2s',
-          store: { type: 'file' },
-          routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 10 }],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
+    const { nats, proxy, collector, service, httpPort } = await startBridgeWorld(td, {
+      proxy: 'forward',
+      collector: { topic: 'channels/c1/messages/#', qos: 1 },
+      config: {
+        qos: 1,
+        keepAlive: '2s',
+        store: { type: 'file' },
+        routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 10 }],
+      },
+    })
 
     // Stream, cut the cloud link in the middle, keep streaming into the store.
     const publishing = publishSequence(nats.url, 'export.seq', COUNT, { ratePerSec: 2500, batch: 50 })
     await collector.waitForCount(500, 10_000)
     proxy.cut()
     await publishing
-    await waitFor(async () => (await metric(httpPort, 'export_messages_received_total', 'export')) === COUNT, { timeoutMs: 10_000, what: 'the service to receive every message' })
-    const waiting = await queued(service)
+    await waitFor(async () => (await scrapeMetric(httpPort, 'export_messages_received_total', { route: 'export' })) === COUNT, { timeoutMs: 10_000, what: 'the service to receive every message' })
+    const waiting = await queuedOf(service)
     assert.ok(waiting > 0, 'nothing was waiting in the store at the kill: the test did not test the store')
     // More than 100 ms after the last receipt (SPEC §11), then a crash.
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -71,37 +44,25 @@ describe('the file store across a kill -9', () => {
 
     // Restart while the link is still cut: the backlog is found on disk.
     await service.restart()
-    await waitFor(async () => (await queued(service)) >= waiting, { timeoutMs: 10_000, what: `the restarted service to report ${waiting} queued` })
+    await waitFor(async () => (await queuedOf(service)) >= waiting, { timeoutMs: 10_000, what: `the restarted service to report ${waiting} queued` })
     assert.equal(collector.count, deliveredBeforeKill, 'messages were delivered while the link was cut')
 
     proxy.restore()
     await waitFor(() => new Set(collector.payloads()).size >= COUNT, { timeoutMs: 60_000, what: `${COUNT} distinct messages` }).catch(() => undefined)
     const report = checkSequence(collector.payloads(), expectedSequence(COUNT))
     assert.ok(report.ok, describeSequence(report))
-    await waitFor(async () => (await queued(service)) === 0, { timeoutMs: 10_000, what: 'the store to empty' })
+    await waitFor(async () => (await queuedOf(service)) === 0, { timeoutMs: 10_000, what: 'the store to empty' })
     t.diagnostic(`${waiting} waited on disk across the kill; ${report.duplicates} duplicates (in flight at the kill)`)
   })
 
   it('loses the backlog with the memory store (what the file store protects against)', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-    proxy.cut()
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({ natsUrl: nats.url, mqttUrl: `tcp://127.0.0.1:${proxy.port}`, httpPort, store: { type: 'memory' } }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
+    const { nats, service } = await startBridgeWorld(td, { proxy: 'cut', collector: false, config: { store: { type: 'memory' } }, ready: ['subscribed'] })
     await publishSequence(nats.url, 'export.seq', 100)
-    await waitFor(async () => (await queued(service)) === 100, { timeoutMs: 10_000, what: '100 queued' })
+    await waitFor(async () => (await queuedOf(service)) === 100, { timeoutMs: 10_000, what: '100 queued' })
     await service.kill('SIGKILL')
     await service.restart()
-    assert.equal(await queued(service), 0)
+    assert.equal(await queuedOf(service), 0)
   })
 })

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, it } from 'node:test'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -27,27 +22,11 @@ for (const fault of ['cut', 'silence'] as const) {
       it(`delivers all ${COUNT} messages in order${qos === 2 ? ', each exactly once' : ''}`, async (t) => {
         const td = new Teardown()
         t.after(() => td.run())
-        const nats = td.use(await startNats(), 'nats')
-        const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-        const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-        const httpPort = await freePort()
-        const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/c1/messages/#', qos: 2 }), 'collector')
-        const service = td.use(
-          await startService({
-            httpPort,
-            configText: bridgeConfigToml({
-              natsUrl: nats.url,
-              mqttUrl: `tcp://127.0.0.1:${proxy.port}`,
-              httpPort,
-              qos,
-              keepAlive: '2s',
-              routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 10 }],
-            }),
-          }),
-          'service',
-        )
-        await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-        await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
+        const { nats, proxy, collector, service } = await startBridgeWorld(td, {
+          proxy: 'forward',
+          collector: { topic: 'channels/c1/messages/#', qos: 2 },
+          config: { qos, keepAlive: '2s', routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 10 }] },
+        })
 
         const publishing = publishSequence(nats.url, 'export.seq', COUNT, { ratePerSec: RATE, batch: 100 })
         await collector.waitForCount(1000, 10_000)

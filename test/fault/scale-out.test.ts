@@ -7,6 +7,7 @@ import { startMosquitto } from '../helpers/mosquitto.js'
 import { startCollector } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
 import { startNats } from '../helpers/nats-server.js'
+import { scrapeMetric } from '../helpers/service-metrics.js'
 import { startService } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
@@ -38,10 +39,7 @@ describe('two instances sharing a JetStream durable', () => {
     }
     const { service: a } = await start('a')
     const { httpPort: bPort } = await start('b')
-    const publishedBy = async (port: number): Promise<number> => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-      return Number(/^export_messages_published_total\{route="telemetry"\} (\d+)/m.exec(text)?.[1] ?? 0)
-    }
+    const publishedBy = (port: number): Promise<number> => scrapeMetric(port, 'export_messages_published_total', { route: 'telemetry' })
 
     const publishing = publishSequence(nats.url, 'telemetry.seq', COUNT, { jetstream: true, ratePerSec: 1000, batch: 50 })
     await collector.waitForCount(1000, 20_000)

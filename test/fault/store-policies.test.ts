@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
-import type { Collector } from '../helpers/mqtt-collector.js'
-import { publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import type { NatsServer } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import type { ServiceProcess } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
-import type { TcpProxy } from '../helpers/tcp-proxy.js'
 import type { TestRoute } from '../helpers/bridge-config.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
+import { publishSequence } from '../helpers/nats-publisher.js'
+import { queuedOf, scrapeMetric } from '../helpers/service-metrics.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -23,41 +15,13 @@ const range = (from: number, to: number): string[] => Array.from({ length: to - 
 /** Topic `channels/c1/messages/export/seq` (31) + payload (10) + the store's 64 bytes of overhead. */
 const MESSAGE_BYTES = 31 + 10 + 64
 
-interface World {
-  nats: NatsServer
-  proxy: TcpProxy
-  collector: Collector
-  service: ServiceProcess
-  httpPort: number
-}
-
 /** NATS, Mosquitto behind a proxy that is cut from the start (the cloud is down), the service, a reader. */
-async function world(td: Teardown, store: Record<string, unknown>, routes?: TestRoute[]): Promise<World> {
-  const nats = td.use(await startNats(), 'nats')
-  const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-  const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-  proxy.cut()
-  const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-  const httpPort = await freePort()
-  const service = td.use(
-    await startService({
-      httpPort,
-      configText: bridgeConfigToml({ natsUrl: nats.url, mqttUrl: `tcp://127.0.0.1:${proxy.port}`, httpPort, qos: 1, store, ...(routes ? { routes } : {}) }),
-    }),
-    'service',
-  )
-  await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
-  return { nats, proxy, collector, service, httpPort }
+async function world(td: Teardown, store: Record<string, unknown>, routes?: TestRoute[]) {
+  return startBridgeWorld(td, { proxy: 'cut', collector: { topic: 'channels/#', qos: 1 }, config: { qos: 1, store, routes }, ready: ['subscribed'] })
 }
 
 async function dropped(httpPort: number, reason: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith('export_messages_dropped_total{') && l.includes(`reason="${reason}"`) && l.includes('route="export"'))
-  return line === undefined ? 0 : Number(line.split(' ').pop())
-}
-
-async function queued(service: ServiceProcess): Promise<number> {
-  return ((await service.health()).body as { queued: number }).queued
+  return scrapeMetric(httpPort, 'export_messages_dropped_total', { route: 'export', reason })
 }
 
 for (const type of ['file', 'memory'] as const) {
@@ -68,13 +32,13 @@ for (const type of ['file', 'memory'] as const) {
       const w = await world(td, { type, max_bytes: 100 * MESSAGE_BYTES, overflow: 'drop_oldest' })
       await publishSequence(w.nats.url, 'export.seq', 150, { payload })
       await waitFor(async () => (await dropped(w.httpPort, 'overflow')) === 50, { timeoutMs: 10_000, what: '50 dropped' })
-      assert.equal(await queued(w.service), 100)
+      assert.equal(await queuedOf(w.service), 100)
       await w.service.waitForLog((e) => e.message === 'messages dropped from the store' && e.reason === 'overflow', 5000)
       w.proxy.restore()
       await w.collector.waitForCount(100, 30_000)
       const report = checkSequence(w.collector.payloads(), range(50, 150))
       assert.ok(report.ok, describeSequence(report))
-      await waitFor(async () => (await queued(w.service)) === 0, { timeoutMs: 10_000, what: 'an empty store' })
+      await waitFor(async () => (await queuedOf(w.service)) === 0, { timeoutMs: 10_000, what: 'an empty store' })
       assert.equal(await dropped(w.httpPort, 'overflow'), 50)
     })
 
@@ -97,7 +61,7 @@ for (const type of ['file', 'memory'] as const) {
       await publishSequence(w.nats.url, 'export.seq', 50, { payload })
       await waitFor(async () => (await dropped(w.httpPort, 'max_age')) === 50, { timeoutMs: 10_000, what: '50 expired' })
       await publishSequence(w.nats.url, 'export.seq', 50, { payload: (i) => payload(50 + i) })
-      await waitFor(async () => (await queued(w.service)) === 50, { timeoutMs: 5000, what: '50 queued' })
+      await waitFor(async () => (await queuedOf(w.service)) === 50, { timeoutMs: 5000, what: '50 queued' })
       w.proxy.restore()
       await w.collector.waitForCount(50, 30_000)
       const report = checkSequence(w.collector.payloads(), range(50, 100))
@@ -118,7 +82,7 @@ describe('route priority', () => {
     // The bulk backlog is older: without priorities it would go first.
     await publishSequence(w.nats.url, 'bulk.seq', 2000)
     await publishSequence(w.nats.url, 'alarms.seq', 200)
-    await waitFor(async () => (await queued(w.service)) === 2200, { timeoutMs: 10_000, what: '2200 queued' })
+    await waitFor(async () => (await queuedOf(w.service)) === 2200, { timeoutMs: 10_000, what: '2200 queued' })
     w.proxy.restore()
     await w.collector.waitForCount(2200, 30_000)
     const topics = w.collector.messages.map((m) => m.topic)

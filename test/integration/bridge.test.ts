@@ -2,14 +2,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { decodeMainfluxMessage, encodeMainfluxMessage } from '../../src/route/mfx.js'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import type { Mosquitto } from '../helpers/mosquitto.js'
 import { startCollector } from '../helpers/mqtt-collector.js'
-import { startNats } from '../helpers/nats-server.js'
 import type { NatsServer } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
 import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
@@ -22,27 +18,21 @@ describe('bridge end to end', () => {
   let httpPort: number
 
   before(async () => {
-    nats = td.use(await startNats(), 'nats')
-    mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    httpPort = await freePort()
-    service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
-          httpPort,
-          heartbeatInterval: '1s',
-          routes: [
-            { nats_topic: 'export', mqtt_topic: 'channels/c1/messages', subtopic: 'gw', type: 'default' },
-            { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
-          ],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'channels', 10_000)
+    // Each test subscribes its own reader, to the topics it checks.
+    const world = await startBridgeWorld(td, {
+      collector: false,
+      config: {
+        heartbeatInterval: '1s',
+        routes: [
+          { nats_topic: 'export', mqtt_topic: 'channels/c1/messages', subtopic: 'gw', type: 'default' },
+          { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
+        ],
+      },
+    })
+    nats = world.nats
+    mosquitto = world.mosquitto
+    service = world.service
+    httpPort = world.httpPort
   })
   after(() => td.run())
 

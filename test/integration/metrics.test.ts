@@ -2,18 +2,11 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { encodeMainfluxMessage } from '../../src/route/mfx.js'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import type { Mosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import type { Collector } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
 import type { NatsServer } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import type { ServiceProcess } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -114,36 +107,24 @@ describe('/metrics after messages were delivered', () => {
   const M = 20 // valid Mainflux messages on the mfx route (plus one invalid payload)
   const td = new Teardown()
   let nats: NatsServer
-  let mosquitto: Mosquitto
   let collector: Collector
-  let service: ServiceProcess
   let httpPort: number
   let s: Scrape
 
   before(async () => {
-    nats = td.use(await startNats(), 'nats')
-    mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    httpPort = await freePort()
-    service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
-          httpPort,
-          qos: 1,
-          routes: [
-            { nats_topic: 'export', mqtt_topic: 'channels/c1/messages' },
-            { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
-          ],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'channels', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'export', 10_000)
+    const world = await startBridgeWorld(td, {
+      collector: { topic: 'channels/#', qos: 1 },
+      config: {
+        qos: 1,
+        routes: [
+          { nats_topic: 'export', mqtt_topic: 'channels/c1/messages' },
+          { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
+        ],
+      },
+    })
+    nats = world.nats
+    collector = world.collector
+    httpPort = world.httpPort
 
     await publishSequence(nats.url, 'export.seq', N, { batch: 100 })
     const nc = await connect({ servers: nats.url })
@@ -234,30 +215,14 @@ describe('/metrics while the broker is down and a tiny store overflows', () => {
   it('counts the drops, shows the backlog, and after the broker is back published = delivered', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
     // The bridge reaches the broker through a proxy that refuses connections until restored; the
     // collector connects directly, so it sees everything the broker takes.
-    const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-    proxy.cut()
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: `tcp://127.0.0.1:${proxy.port}`,
-          httpPort,
-          qos: 1,
-          store: { max_bytes: MAX_BYTES, overflow: 'drop_oldest' },
-          routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages' }],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'MQTT connection failed; retrying', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
+    const { nats, proxy, collector, service, httpPort } = await startBridgeWorld(td, {
+      proxy: 'cut',
+      collector: { topic: 'channels/#', qos: 1 },
+      config: { qos: 1, store: { max_bytes: MAX_BYTES, overflow: 'drop_oldest' }, routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages' }] },
+      ready: ['connect failed', 'subscribed'],
+    })
 
     await publishSequence(nats.url, 'export.drop', K, { payload, batch: 10 })
     const down = await scrapeUntil(httpPort, (x) => x.value('export_messages_received_total', { route: 'export' }) === K, `received_total ${K}`)

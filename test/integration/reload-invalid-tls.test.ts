@@ -3,25 +3,19 @@ import { writeFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { startCollector } from '../helpers/mqtt-collector.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import { Teardown } from '../helpers/teardown.js'
 
 describe('a reload whose [mqtt] settings cannot work', () => {
   it('is refused as a whole: the running connection and routes stay, and /health says why', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const base = { natsUrl: nats.url, mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'), httpPort }
-    const service = td.use(await startService({ httpPort, configText: bridgeConfigToml(base) }), 'service')
-    await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
+    const { nats, collector, service, httpPort, mqttUrl } = await startBridgeWorld(td, {
+      collector: { topic: 'channels/#', qos: 1 },
+      ready: ['subscribed', 'connected'],
+    })
+    // The keys of the file the service started with; the new file below changes [mqtt] and the routes.
+    const base = { natsUrl: nats.url, mqttUrl, httpPort }
 
     // The new file adds a route but asks for mTLS with a certificate file that does not exist.
     await writeFile(

@@ -5,14 +5,15 @@ import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { encodeMainfluxMessage } from '../../src/route/mfx.js'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import { freePort } from '../helpers/free-port.js'
 import { startMosquitto } from '../helpers/mosquitto.js'
-import type { Mosquitto } from '../helpers/mosquitto.js'
 import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
 import type { Collector } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
 import { startNats } from '../helpers/nats-server.js'
 import type { NatsServer } from '../helpers/nats-server.js'
+import { queuedOf } from '../helpers/service-metrics.js'
 import { startService } from '../helpers/service-process.js'
 import type { LogEntry, ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
@@ -167,10 +168,7 @@ async function waitForReload(service: ServiceProcess, before: number, what: stri
 
 /** Waits until the service holds nothing: every message received so far has reached the broker. */
 async function waitForEmptyQueue(service: ServiceProcess): Promise<void> {
-  await waitFor(async () => ((await service.health()).body as { queued?: number }).queued === 0, {
-    timeoutMs: 10_000,
-    what: 'an empty queue',
-  })
+  await waitFor(async () => (await queuedOf(service)) === 0, { timeoutMs: 10_000, what: 'an empty queue' })
 }
 
 describe('the Agent config file shape used by these tests', () => {
@@ -307,21 +305,23 @@ for (const command of AGENT_COMMANDS) {
 describe('reload of an invalid file, then of a valid one (POST /reload) and SIGHUP', () => {
   const td = new Teardown()
   let nats: NatsServer
-  let mosquitto: Mosquitto
   let collector: Collector
   let service: ServiceProcess
   let httpPort: number
   let configFor: (routes: AgentRoute[]) => string
 
   before(async () => {
-    nats = td.use(await startNats(), 'nats')
-    mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    httpPort = await freePort()
-    configFor = (routes) =>
-      bridgeConfigToml({ natsUrl: nats.url, mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'), httpPort, routes: routes.map((r) => ({ ...r })) })
-    service = td.use(await startService({ httpPort, configText: configFor([{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages' }]) }), 'service')
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
+    const world = await startBridgeWorld(td, {
+      collector: { topic: 'channels/#', qos: 1 },
+      config: { routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages' }] },
+      ready: ['connected'],
+    })
+    nats = world.nats
+    collector = world.collector
+    service = world.service
+    httpPort = world.httpPort
+    // The file the service started with, with other routes.
+    configFor = (routes) => bridgeConfigToml({ natsUrl: world.nats.url, mqttUrl: world.mqttUrl, httpPort: world.httpPort, routes: routes.map((r) => ({ ...r })) })
     await waitForRouteSubjects(nats, ['export.>'])
   })
   after(() => td.run())

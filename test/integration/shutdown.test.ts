@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
 import type { TestRoute } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
-import type { Collector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import type { NatsServer } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
+import { scrapeMetric } from '../helpers/service-metrics.js'
 import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor, withDeadline } from '../helpers/wait.js'
@@ -18,44 +13,15 @@ import { waitFor, withDeadline } from '../helpers/wait.js'
 /** SPEC §1: finish in-flight work for up to 5 s, then exit 0; a little slack for process start-up and exit. */
 const EXIT_WITHIN_MS = 6000
 
-interface Bridge {
-  nats: NatsServer
-  collector: Collector
-  service: ServiceProcess
-  httpPort: number
-}
-
 /** Brokers, a reader and a running bridge with the memory store, all stopped after the test. */
-async function startBridge(t: TestContext, routes?: TestRoute[]): Promise<Bridge> {
+async function startBridge(t: TestContext, routes?: TestRoute[]) {
   const td = new Teardown()
   t.after(() => td.run())
-  const nats = td.use(await startNats(), 'nats')
-  const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-  const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/c1/messages/#', qos: 1 }), 'collector')
-  const httpPort = await freePort()
-  const service = td.use(
-    await startService({
-      httpPort,
-      configText: bridgeConfigToml({
-        natsUrl: nats.url,
-        mqttUrl: `tcp://127.0.0.1:${mosquitto.port}`,
-        httpPort,
-        qos: 1,
-        store: { type: 'memory' },
-        ...(routes !== undefined ? { routes } : {}),
-      }),
-    }),
-    'service',
-  )
-  await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-  await service.waitForLog((e) => e.message === 'route subscribed', 10_000)
-  return { nats, collector, service, httpPort }
+  return startBridgeWorld(td, { collector: { topic: 'channels/c1/messages/#', qos: 1 }, config: { qos: 1, store: { type: 'memory' }, routes } })
 }
 
 async function receivedTotal(httpPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
-  const m = /^export_messages_received_total\{route="export"\} (\d+)$/m.exec(text)
-  return m === null ? 0 : Number(m[1])
+  return scrapeMetric(httpPort, 'export_messages_received_total', { route: 'export' })
 }
 
 /** Sends `signal` and waits for the exit; returns the exit status and how long it took. */

@@ -6,14 +6,8 @@ import { describe, it } from 'node:test'
 import { chromium } from 'playwright-core'
 import type { Page } from 'playwright-core'
 import { encodeMainfluxMessage } from '../../src/route/mfx.js'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import { publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -85,30 +79,17 @@ describe('the status page (GET /) in a headless browser', () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: install Debian's Chromium with "apt-get install -y chromium"`)
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
-    td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: `tcp://127.0.0.1:${proxy.port}`,
-          httpPort,
-          qos: 1,
-          routes: [
-            { nats_topic: 'export', mqtt_topic: 'channels/c1/messages' },
-            { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
-          ],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'export', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'channels', 10_000)
+    const { nats, proxy, httpPort } = await startBridgeWorld(td, {
+      proxy: 'forward',
+      collector: { topic: 'channels/#', qos: 1 },
+      config: {
+        qos: 1,
+        routes: [
+          { nats_topic: 'export', mqtt_topic: 'channels/c1/messages' },
+          { nats_topic: 'channels', mqtt_topic: 'channels/c2/messages', type: 'mfx' },
+        ],
+      },
+    })
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     td.add(() => browser.close(), 'chromium')

@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
 import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { startCollector } from '../helpers/mqtt-collector.js'
 import { startNats } from '../helpers/nats-server.js'
 import { startService } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
@@ -48,18 +47,7 @@ describe('store faults at startup', () => {
     const storePath = join(dir, 'store')
     await mkdir(storePath)
     await writeFile(join(storePath, 'queue.db'), Buffer.alloc(64 * 1024, 0xa5))
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto(), 'mosquitto')
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 1 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        env: { MF_EXPORT_STORE_PATH: storePath },
-        configText: bridgeConfigToml({ natsUrl: nats.url, mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'), httpPort }),
-      }),
-      'service',
-    )
+    const { nats, collector, service } = await startBridgeWorld(td, { collector: { topic: 'channels/#', qos: 1 }, env: { MF_EXPORT_STORE_PATH: storePath }, ready: [] })
     const loud = await service.waitForLog((e) => e.level === 'error' && e.code === 'EXP_STORE_CORRUPT', 10_000)
     assert.match(String(loud.movedTo), /queue\.db\.corrupt-/)
     const files = await readdir(storePath)

@@ -13,6 +13,8 @@ export interface DispatchRoute {
 /** The MQTT side, as the dispatcher sees it (MqttSink). */
 export interface Publisher {
   readonly connected: boolean
+  /** Publishes the broker takes unacknowledged on this connection, all routes together. */
+  readonly maxInFlight: number
   publish(topic: string, payload: Buffer, done: (err?: Error) => void): void
   /** Runs `fn`, whose publishes may be written to the socket together (one syscall, not one each). */
   batch(fn: () => void): void
@@ -53,6 +55,8 @@ export class Dispatcher {
   #publisher: Publisher | undefined
   /** Bumped when the publisher changes: callbacks from an old connection are ignored. */
   #generation = 0
+  /** Sum of the lanes' inFlight. */
+  #inFlightTotal = 0
   #pumping = false
   #pumpAgain = false
   #scheduled = false
@@ -93,6 +97,7 @@ export class Dispatcher {
       if (lane.inFlight > 0) this.#store.releaseAll(lane.route.id)
       lane.inFlight = 0
     }
+    this.#inFlightTotal = 0
     this.#notifyIdle()
     this.schedule()
   }
@@ -119,9 +124,7 @@ export class Dispatcher {
 
   inFlight(routeId?: string): number {
     if (routeId !== undefined) return this.#lanes.get(routeId)?.inFlight ?? 0
-    let n = 0
-    for (const lane of this.#lanes.values()) n += lane.inFlight
-    return n
+    return this.#inFlightTotal
   }
 
   /**
@@ -197,11 +200,12 @@ export class Dispatcher {
       let backlog = false
       for (; i < lanes.length && lanes[i]!.route.priority === priority; i++) {
         const lane = lanes[i]!
-        const free = Math.min(lane.route.workers - lane.inFlight, budget - sent)
+        const free = Math.min(lane.route.workers - lane.inFlight, budget - sent, publisher.maxInFlight - this.#inFlightTotal)
         if (free > 0) {
           const batch = store.claim(lane.route.id, free)
           for (const message of batch) {
             lane.inFlight++
+            this.#inFlightTotal++
             sent++
             publisher.publish(message.topic, message.payload, (err) => this.#onPublished(lane, message, generation, err))
           }
@@ -217,6 +221,7 @@ export class Dispatcher {
   #onPublished(lane: Lane, message: StoredMessage, generation: number, err: Error | undefined): void {
     if (generation !== this.#generation) return // that connection is gone; the message was re-queued
     lane.inFlight--
+    this.#inFlightTotal--
     const routeId = lane.route.id
     if (!err) {
       this.#store.ack(routeId, message)

@@ -41,6 +41,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   #lastLoggedError: string | undefined
   #lastErrorLoggedAt = 0
   #closed = false
+  #maxInFlight = Number.POSITIVE_INFINITY
 
   constructor(config: MqttConfig, log: Logger) {
     super()
@@ -59,6 +60,11 @@ export class MqttSink extends EventEmitter<SinkEvents> {
 
   get lastError(): string | undefined {
     return this.#lastError
+  }
+
+  /** QoS 1/2 publishes the broker takes unacknowledged on this connection (MQTT 5 Receive Maximum). */
+  get maxInFlight(): number {
+    return this.config.qos === 0 ? Number.POSITIVE_INFINITY : this.#maxInFlight
   }
 
   /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
@@ -90,8 +96,15 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#client = client
     this.#watchAttempts(client)
     // mqtt.js emits 'connect' only after it has resent the old session's unacknowledged packets.
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       this.#lastError = undefined
+      // The dispatcher writes each batch in one corked write, so Nagle's algorithm only adds
+      // delay: at QoS 0 nothing comes back, and the last segment would wait for the 40 ms
+      // delayed ACK. (WebSocket streams have no such switch.)
+      ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
+      // MQTT 5: the broker says how many QoS 1/2 publishes it takes unacknowledged; more breaks
+      // the connection.
+      this.#maxInFlight = connack.properties?.receiveMaximum ?? Number.POSITIVE_INFINITY
       this.#log.info({}, 'connected to MQTT broker')
       this.#setState('connected')
     })

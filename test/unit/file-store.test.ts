@@ -236,7 +236,8 @@ describe('file store memory window', () => {
   it('keeps memory flat while 100,000 messages wait, and hands them out in order', async (t) => {
     const { store, add, reopen } = await openStore(t)
     const n = 100_000
-    const bound = 5000 + 2000 // one route's window + one commit batch
+    const window = 20_000 // the default window of one route
+    const bound = window + 2000 // one route's window + one commit batch
     let peak = 0
     const watch = (): void => {
       peak = Math.max(peak, store.residentMessages)
@@ -247,7 +248,7 @@ describe('file store memory window', () => {
     }
     await store.flush()
     assert.ok(peak <= bound, `resident messages peaked at ${peak}`)
-    assert.ok(store.residentMessages <= 5000, `${store.residentMessages} resident after flush`)
+    assert.ok(store.residentMessages <= window, `${store.residentMessages} resident after flush`)
     assert.equal(store.queued('r'), n)
     assert.deepEqual(store.stats('r'), { messages: n, bytes: n * (1 + MESSAGE_OVERHEAD_BYTES) + sumDigits(n), oldestReceivedAt: 0 })
 
@@ -262,7 +263,7 @@ describe('file store memory window', () => {
     }
     assert.deepEqual(half, numbers(0, n / 2))
     const next = await reopen()
-    assert.ok(next.store.residentMessages <= 5000)
+    assert.ok(next.store.residentMessages <= window)
     assert.equal(next.store.queued('r'), n / 2)
     assert.equal(next.store.stats('r').oldestReceivedAt, n / 2)
     assert.deepEqual(drain(next.store, 'r', 100), numbers(n / 2, n))

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { bridgeConfigToml } from '../helpers/bridge-config.js'
+import { freePort } from '../helpers/free-port.js'
+import { startMosquitto } from '../helpers/mosquitto.js'
+import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
+import { startNats } from '../helpers/nats-server.js'
+import { startService } from '../helpers/service-process.js'
+import { Teardown } from '../helpers/teardown.js'
+
+const COUNT = 2000
+
+/**
+ * An MQTT 5 broker announces in CONNACK how many QoS 1/2 publishes it takes unacknowledged
+ * (Receive Maximum); Mosquitto drops a client that has more QoS 2 messages unacknowledged. With
+ * routes whose `workers` add up to more, the service must stay under the broker's figure instead
+ * of reconnecting in a loop.
+ */
+describe("the broker's Receive Maximum (MQTT 5)", () => {
+  it('is respected across routes whose workers add up to more', async (t) => {
+    const td = new Teardown()
+    t.after(() => td.run())
+    const nats = td.use(await startNats(), 'nats')
+    // Mosquitto announces max_inflight_messages as Receive Maximum to MQTT 5 clients.
+    const mosquitto = td.use(await startMosquitto({ extraConfig: 'max_inflight_messages 5\n' }), 'mosquitto')
+    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 2 }), 'collector')
+    const httpPort = await freePort()
+    const service = td.use(
+      await startService({
+        httpPort,
+        configText: bridgeConfigToml({
+          natsUrl: nats.url,
+          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
+          httpPort,
+          qos: 2,
+          mqtt: { protocol_version: 5 },
+          routes: [
+            { nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 50 },
+            { nats_topic: 'b', mqtt_topic: 'channels/b/messages', workers: 50 },
+          ],
+        }),
+      }),
+      'service',
+    )
+    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
+    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'b', 10_000)
+    await Promise.all([publishSequence(nats.url, 'a.seq', COUNT), publishSequence(nats.url, 'b.seq', COUNT)])
+    await collector.waitForCount(2 * COUNT, 30_000)
+    for (const r of ['a', 'b']) {
+      const report = checkSequence(collector.payloads(`channels/${r}/messages/${r}/seq`), expectedSequence(COUNT))
+      assert.ok(report.ok, `${r}: ${describeSequence(report)}`)
+    }
+    const lost = service.logs.filter((e) => e.message === 'MQTT connection lost; messages wait in the store')
+    assert.equal(lost.length, 0, `the broker dropped the connection: ${mosquitto.output().slice(-500)}`)
+  })
+})

@@ -71,6 +71,7 @@ export class SqliteQueue {
   readonly #db: Database.Database
   readonly #insert: Database.Statement<[number, number, string, Buffer, number, number], never>
   readonly #delete: Database.Statement<[number], never>
+  readonly #deleteRange: Database.Statement<[number, number], never>
   readonly #load: Database.Statement<[number, number, number], DiskRow>
   readonly #insertRoute: Database.Statement<[number, string], never>
   readonly #setLastSeq: Database.Statement<[number], never>
@@ -108,12 +109,13 @@ export class SqliteQueue {
 
     this.#insert = db.prepare('INSERT INTO messages (seq, route, topic, payload, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?)')
     this.#delete = db.prepare('DELETE FROM messages WHERE seq = ?')
+    this.#deleteRange = db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ?')
     this.#load = db.prepare('SELECT seq, topic, payload, received_at, bytes FROM messages WHERE route = ? AND seq > ? ORDER BY seq LIMIT ?')
     this.#insertRoute = db.prepare('INSERT OR IGNORE INTO routes (id, name) VALUES (?, ?)')
     this.#setLastSeq = db.prepare(`INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
     this.#commitTx = db.transaction((messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number) => {
       for (const [no, name] of this.#newRoutes) this.#insertRoute.run(no, name)
-      for (const seq of deletes) this.#delete.run(seq)
+      this.#deleteSeqs(deletes)
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!
         // Acked (or dropped) before it reached the disk: insert and delete cancel out.
@@ -122,9 +124,29 @@ export class SqliteQueue {
       // Kept apart from max(seq) so that seq keeps growing even when the queue was empty at a restart.
       this.#setLastSeq.run(lastSeq)
     })
-    this.#deleteTx = db.transaction((deletes: readonly number[]) => {
-      for (const seq of deletes) this.#delete.run(seq)
-    })
+    this.#deleteTx = db.transaction((deletes: readonly number[]) => this.#deleteSeqs(deletes))
+  }
+
+  /**
+   * Acks of a route come in claim order, so deletes are mostly runs of consecutive seqs: one range
+   * statement per run instead of one statement per row. Only seqs that are all in the list make a
+   * run, so no other message (another route's, in between) is ever inside a range.
+   */
+  #deleteSeqs(deletes: readonly number[]): void {
+    if (deletes.length === 0) return
+    const seqs = Float64Array.from(deletes).sort()
+    let start = seqs[0]!
+    let end = start
+    for (let i = 1; i <= seqs.length; i++) {
+      const seq = i < seqs.length ? seqs[i]! : Number.NaN
+      if (seq === end + 1 || seq === end) {
+        end = seq
+        continue
+      }
+      if (start === end) this.#delete.run(start)
+      else this.#deleteRange.run(start, end)
+      start = end = seq
+    }
   }
 
   /**

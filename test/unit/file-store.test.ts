@@ -236,7 +236,7 @@ describe('file store memory window', () => {
   it('keeps memory flat while 100,000 messages wait, and hands them out in order', async (t) => {
     const { store, add, reopen } = await openStore(t)
     const n = 100_000
-    const window = 20_000 // the default window of one route
+    const window = 5000 // the default window of one route
     const bound = window + 2000 // one route's window + one commit batch
     let peak = 0
     const watch = (): void => {

@@ -88,6 +88,11 @@ export function readExp(issues: Issues, raw: Record<string, unknown>, env: NewKe
 /** `[mqtt]`: the cloud broker, with the Go service's key aliases. */
 export function readMqtt(issues: Issues, raw: Record<string, unknown>, env: NewKeyEnv): MqttConfig {
   const mqtt = sectionReader(issues, raw, 'mqtt', MQTT_KEYS)
+  // The Agent writes `host = ""` when the file it was sent had the broker under `url` (a key its
+  // Go structure does not have): say so instead of quietly using the default broker.
+  if ((mqtt.has('url') || mqtt.has('host')) && mqtt.given('url') === undefined && mqtt.given('host') === undefined) {
+    issues.warn(`[mqtt] host is empty: using ${D.mqttUrl} (a file sent through the Agent must name the broker under host)`)
+  }
   const username = mqtt.read('username', text, '')
   const config: MqttConfig = {
     url: mqtt.read(['url', 'host'], parseMqttUrl, D.mqttUrl),

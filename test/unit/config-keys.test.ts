@@ -177,3 +177,16 @@ void describe('config keys, defaults and aliases', () => {
     })
   })
 })
+
+describe('an empty broker address', () => {
+  it('warns that the default broker is used when host is written but empty, as the Agent does for a url-only file', () => {
+    const { config, warnings } = configFromRaw({ mqtt: { host: '' }, routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c/messages' }] }, { fileName: 'config.toml', env: {} })
+    assert.equal(config.mqtt.url, 'tcp://localhost:1883')
+    assert.ok(warnings.some((w) => /\[mqtt\] host is empty/.test(w)), warnings.join('\n'))
+  })
+
+  it('says nothing when the key is absent', () => {
+    const { warnings } = configFromRaw({ routes: [{ nats_topic: 'export', mqtt_topic: 'channels/c/messages' }] }, { fileName: 'config.toml', env: {} })
+    assert.ok(!warnings.some((w) => /host is empty/.test(w)), warnings.join('\n'))
+  })
+})

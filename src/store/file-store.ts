@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js'
 import { GroupCommit } from './group-commit.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
+import { makeRoom } from './overflow.js'
 import { RouteQueue } from './route-queue.js'
 import { DB_FILE, SqliteQueue } from './sqlite-queue.js'
 import type { StoreLogger } from './sqlite-queue.js'
@@ -262,35 +263,17 @@ export class FileStore implements MessageStore {
     }
   }
 
-  /** Applies the overflow policy; true if there is now room for `bytes`. Mirrors MemoryStore. */
+  /** Applies the overflow policy; true if there is now room for `bytes`. */
   #makeRoom(routeId: string, bytes: number): boolean {
-    if (this.#config.overflow === 'drop_newest') {
-      this.#drop(routeId, 1, 'overflow')
-      return false
-    }
-    const droppedPerRoute = new Map<string, number>()
-    while (this.#bytes + bytes > this.#config.maxBytes) {
-      // drop_oldest: the oldest queued message store-wide (smallest seq). A route's oldest queued
-      // message is always in its window (the tail comes after it), so windows are enough.
-      let victimRoute: RouteState | undefined
-      let victim: StoredMessage | undefined
-      for (const route of this.#routes.values()) {
-        const m = route.window.oldestQueued()
-        if (m && (!victim || m.seq < victim.seq)) {
-          victim = m
-          victimRoute = route
-        }
-      }
-      if (!victim || !victimRoute) break
-      this.#remove(victimRoute, victim)
-      droppedPerRoute.set(victimRoute.id, (droppedPerRoute.get(victimRoute.id) ?? 0) + 1)
-    }
-    for (const [id, count] of droppedPerRoute) this.#drop(id, count, 'overflow')
-    if (this.#bytes + bytes > this.#config.maxBytes) {
-      this.#drop(routeId, 1, 'overflow')
-      return false
-    }
-    return true
+    return makeRoom(routeId, {
+      overflow: this.#config.overflow,
+      fits: () => this.#bytes + bytes <= this.#config.maxBytes,
+      routes: [...this.#routes.values()],
+      // A route's oldest queued message is always in its window (the tail comes after it).
+      queueOf: (route) => route.window,
+      remove: (route, m) => this.#remove(route, m),
+      dropped: (id, count) => this.#drop(id, count, 'overflow'),
+    })
   }
 
   /** Removes a queued message (a drop) and refills the window so the next oldest is in memory. */

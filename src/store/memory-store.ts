@@ -1,5 +1,6 @@
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
+import { makeRoom } from './overflow.js'
 import { RouteQueue } from './route-queue.js'
 import type { DropReason, MessageStore, RouteQueueStats, StoreLimits, StoreListener } from './store.js'
 
@@ -97,35 +98,17 @@ export class MemoryStore implements MessageStore {
 
   /** Applies the overflow policy; true if there is now room for `bytes`. */
   #makeRoom(routeId: string, bytes: number): boolean {
-    if (this.#limits.overflow === 'drop_newest') {
-      this.#drop(routeId, 1, 'overflow')
-      return false
-    }
-    const droppedPerRoute = new Map<string, number>()
-    while (this.#bytes + bytes > this.#limits.maxBytes) {
-      // drop_oldest: the oldest queued message store-wide (smallest seq); in-flight ones are the
-      // broker's already and cannot be taken back.
-      let victimRoute: string | undefined
-      let victim: StoredMessage | undefined
-      for (const [id, queue] of this.#queues) {
-        const m = queue.oldestQueued()
-        if (m && (!victim || m.seq < victim.seq)) {
-          victim = m
-          victimRoute = id
-        }
-      }
-      if (!victim || victimRoute === undefined) break
-      this.#queues.get(victimRoute)!.complete(victim)
-      this.#bytes -= victim.bytes
-      droppedPerRoute.set(victimRoute, (droppedPerRoute.get(victimRoute) ?? 0) + 1)
-    }
-    for (const [id, count] of droppedPerRoute) this.#drop(id, count, 'overflow')
-    if (this.#bytes + bytes > this.#limits.maxBytes) {
-      // Everything left is in flight: the new message itself is the only one that can go.
-      this.#drop(routeId, 1, 'overflow')
-      return false
-    }
-    return true
+    return makeRoom(routeId, {
+      overflow: this.#limits.overflow,
+      fits: () => this.#bytes + bytes <= this.#limits.maxBytes,
+      routes: [...this.#queues].map(([id, queue]) => ({ id, queue })),
+      queueOf: (route) => route.queue,
+      remove: (route, m) => {
+        route.queue.complete(m)
+        this.#bytes -= m.bytes
+      },
+      dropped: (id, count) => this.#drop(id, count, 'overflow'),
+    })
   }
 
   #drop(routeId: string, count: number, reason: DropReason): void {

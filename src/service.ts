@@ -331,6 +331,6 @@ export class Service {
   }
 }
 
-function dispatchRoute(rc: RouteConfig): { id: string; workers: number; priority: number } {
-  return { id: rc.natsTopic, workers: rc.workers, priority: rc.priority }
+function dispatchRoute(rc: RouteConfig): { id: string; priority: number } {
+  return { id: rc.natsTopic, priority: rc.priority }
 }

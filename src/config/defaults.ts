@@ -13,6 +13,7 @@ export const CONFIG_DEFAULTS = {
   qos: 0,
   protocolVersion: 4,
   keepAliveMs: 30_000,
+  maxInflight: 'auto',
   storeType: 'file',
   storePath: './export-store',
   storeMaxBytes: 1024 ** 3,
@@ -31,6 +32,8 @@ export const CONFIG_LIMITS = {
   keepAliveMinMs: 1000,
   keepAliveMaxMs: 65_535_000,
   priorityMax: 9,
+  /** MQTT packet identifiers are 16 bits, 0 excluded: no more can be unacknowledged at once. */
+  maxInflightMax: 65_535,
   portMax: 65_535,
 } as const
 

@@ -47,6 +47,11 @@ export interface TcpProxyOptions {
   port?: number
   /** Target host; default 127.0.0.1. */
   targetHost?: string
+  /**
+   * Delays every byte by this long in each direction (half the round trip it adds), keeping byte
+   * order, like a WAN uplink; no bandwidth limit. Default 0: forwarded at once.
+   */
+  delayMs?: number
 }
 
 interface Link {
@@ -101,7 +106,12 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
     }
   }
 
+  const delayMs = opts.delayMs ?? 0
   const pipeOneWay = (link: Link, from: Socket, to: Socket): void => {
+    if (delayMs > 0) {
+      pipeDelayed(link, from, to)
+      return
+    }
     from.on('data', (chunk: Buffer) => {
       if (link.silenced) return
       bytesForwarded += chunk.length
@@ -113,6 +123,34 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
     from.on('end', () => {
       if (!link.silenced) to.end()
     })
+  }
+
+  // A FIFO of chunks, each written `delayMs` after it was read; one timer for the head. The end of
+  // the stream waits its turn behind the data. Nothing pushes back: the link has no bandwidth limit.
+  const pipeDelayed = (link: Link, from: Socket, to: Socket): void => {
+    const queue: Array<{ at: number; chunk: Buffer | null }> = []
+    let timer: NodeJS.Timeout | undefined
+    const flush = (): void => {
+      timer = undefined
+      const now = performance.now()
+      while (queue.length > 0 && queue[0]!.at <= now) {
+        const { chunk } = queue.shift()!
+        if (link.silenced || to.destroyed) continue
+        if (chunk === null) to.end()
+        else {
+          bytesForwarded += chunk.length
+          to.write(chunk)
+        }
+      }
+      if (queue.length > 0) timer = setTimeout(flush, Math.max(1, queue[0]!.at - now))
+    }
+    const push = (chunk: Buffer | null): void => {
+      if (link.silenced) return
+      queue.push({ at: performance.now() + delayMs, chunk })
+      timer ??= setTimeout(flush, delayMs)
+    }
+    from.on('data', (chunk: Buffer) => push(chunk))
+    from.on('end', () => push(null))
   }
 
   const onConnection = (client: Socket): void => {

@@ -8,6 +8,7 @@ import { RateLimitedLog } from './rate-limited-log.js'
 import { Route } from './route/route.js'
 import { RouteStats } from './route/route-stats.js'
 import { Dispatcher } from './sink/dispatcher.js'
+import type { WindowState } from './sink/inflight-window.js'
 import { MqttSink, checkMqttConfig } from './sink/mqtt-sink.js'
 import { CoreSubscription } from './source/core-subscription.js'
 import { NatsLink } from './source/nats-connection.js'
@@ -26,6 +27,8 @@ export interface ServiceStatus {
   queued: number
   lastError: string | undefined
   routes: RouteStatus[]
+  /** The MQTT connection's window of unacknowledged publishes (all routes). */
+  window: WindowState | undefined
 }
 
 export interface RouteStatus {
@@ -230,6 +233,7 @@ export class Service {
       queued,
       lastError: this.#store.lastError ?? this.#lastError ?? this.#sink?.lastError ?? this.#nats.lastError,
       routes,
+      window: this.#sink?.window(),
     }
   }
 

@@ -6,12 +6,12 @@ import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
+import { clientOptions, explainConnectError } from './client-options.js'
+import { Flights } from './flights.js'
 import { InflightWindow } from './inflight-window.js'
-import { isRefusal } from './refusal.js'
 import type { Clock, WindowBounds, WindowState } from './inflight-window.js'
 import { SessionResend } from './session-resend.js'
 import { SessionIdProvider, SessionStore } from './session-store.js'
-import { tlsOptions } from './tls-options.js'
 
 export type SinkState = 'connected' | 'disconnected'
 
@@ -58,8 +58,8 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   readonly #window: InflightWindow
   readonly #session = new SessionStore()
   readonly #resend: SessionResend
-  /** QoS 0 publishes waiting for the socket to drain: not written yet, so not delivered. */
-  readonly #unwritten = new Set<(err?: Error) => void>()
+  readonly #flights: Flights
+  readonly #ids = new SessionIdProvider((id) => this.#session.has(id))
   #client: MqttClient | undefined
   #wipeClient: MqttClient | undefined
   #state: SinkState = 'disconnected'
@@ -77,6 +77,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#now = options.now ?? (() => performance.now())
     this.#window = new InflightWindow(this.#now)
     this.#resend = new SessionResend(this.#session, () => this.#window.limit)
+    this.#flights = new Flights(this.#window, config.qos, this.#now, () => this.#resend.acked())
   }
 
   get state(): SinkState {
@@ -92,9 +93,9 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     return this.#lastError
   }
 
-  /** How many more publishes the window takes now. */
+  /** How many more publishes the window takes now (and packet ids allow: QoS 2 keeps one until PUBCOMP). */
   room(): number {
-    return this.#window.room()
+    return Math.min(this.#window.room(), PACKET_ID_SPACE - 1 - this.#session.size)
   }
 
   /** The dispatcher has messages it cannot send for lack of room: the window is what limits. */
@@ -108,7 +109,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
 
   /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
   start(): void {
-    const base = this.#baseOptions()
+    const base = clientOptions(this.config, INITIAL_RECONNECT_MS)
     const address = brokerAddress(this.config.url, this.config.mtls)
     this.#log.info({ broker: `${address.protocol}://${address.host}:${address.port}`, clientId: this.config.clientId }, 'connecting to MQTT broker')
     const wipe = mqtt.connect({
@@ -131,18 +132,17 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       ...base,
       clean: false,
       outgoingStore: this.#session,
-      messageIdProvider: new SessionIdProvider((id) => this.#session.has(id)),
+      messageIdProvider: this.#ids,
       ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
     })
     this.#client = client
     this.#watchAttempts(client)
     client.on('connect', (connack) => this.#onConnect(client, connack))
+    if (this.config.qos === 2) client.on('packetreceive', (packet) => this.#flights.received(packet))
     client.on('close', () => {
       this.#resend.stop()
       // Not written before the socket closed: not delivered; the dispatcher queues them again.
-      const unwritten = [...this.#unwritten]
-      this.#unwritten.clear()
-      for (const fail of unwritten) fail(new Error('MQTT connection closed before the message was written'))
+      this.#flights.closed()
       if (this.#state === 'connected' && !this.#closed) this.#log.warn({ inFlight: this.#session.size }, 'MQTT connection lost; messages wait in the store')
       this.#setState('disconnected')
     })
@@ -212,30 +212,6 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     }
   }
 
-  #baseOptions(): IClientOptions {
-    const cfg = this.config
-    const address = brokerAddress(cfg.url, cfg.mtls)
-    return {
-      protocol: address.protocol,
-      host: address.host,
-      hostname: address.host,
-      port: address.port,
-      ...(address.path !== '' ? { path: address.path } : {}),
-      ...(address.tls ? tlsOptions(cfg) : {}),
-      clientId: cfg.clientId,
-      ...(cfg.username !== '' ? { username: cfg.username } : {}),
-      ...(cfg.password !== '' ? { password: cfg.password } : {}),
-      protocolVersion: cfg.protocolVersion,
-      keepalive: Math.max(1, Math.round(cfg.keepAliveMs / 1000)),
-      connectTimeout: connectTimeoutMs(cfg.keepAliveMs),
-      reconnectPeriod: INITIAL_RECONNECT_MS,
-      // A refused CONNECT (bad password, not authorized) is retried too: the operator may fix
-      // the credentials on the broker side, and the gateway must not need a restart for that.
-      reconnectOnConnackError: true,
-      resubscribe: false,
-    }
-  }
-
   #setState(state: SinkState): void {
     if (state === this.#state) return
     this.#state = state
@@ -253,21 +229,9 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       done(new Error('MQTT sink not connected'))
       return
     }
-    const bytes = topic.length + payload.length
-    const sendNo = this.#window.sent(bytes)
-    const sentAt = this.#now()
-    let settled = false
-    const complete = (err?: Error): void => {
-      if (settled) return
-      settled = true
-      if (this.config.qos === 0) this.#unwritten.delete(complete)
-      if (err !== undefined && !isRefusal(err)) this.#window.released(bytes)
-      else this.#window.acked(sendNo, sentAt, bytes)
-      this.#resend.acked()
-      done(err)
-    }
-    if (this.config.qos === 0) this.#unwritten.add(complete)
-    client.publish(topic, payload, this.#publishOptions, complete)
+    const tracked = this.#flights.start(topic.length + payload.length, done)
+    client.publish(topic, payload, this.#publishOptions, tracked.complete)
+    tracked.identified(this.#ids.getLastAllocated())
   }
 
   batch(fn: () => void): void {
@@ -304,37 +268,5 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     )
     this.#setState('disconnected')
   }
-}
-
-/**
- * How long to wait for CONNACK. A connect into a dead link (SYN accepted by a middlebox, then
- * silence) would otherwise hang for mqtt.js's default 30 s after the link is back; tie it to the
- * keep-alive the operator chose for detecting dead links.
- */
-function connectTimeoutMs(keepAliveMs: number): number {
-  return Math.min(30_000, Math.max(5000, 2 * keepAliveMs))
-}
-
-/**
- * Adds what the operator should check to errors whose raw text does not say it. OpenSSL reports a
- * broker that refused our certificate as a TLS alert from the peer.
- */
-function explainConnectError(text: string): string {
-  if (/alert (unknown ca|bad certificate|certificate required|certificate unknown|decrypt error)/i.test(text)) {
-    return `the broker refused the client certificate (check client_cert_path/client_cert and the CA that signed it): ${text}`
-  }
-  if (/self[- ]signed|unable to (get|verify)|certificate has expired|altnames|UNABLE_TO_VERIFY/i.test(text)) {
-    return `the broker's certificate is not trusted (check ca_path, or skip_tls_ver): ${text}`
-  }
-  return text
-}
-
-/**
- * Throws (TlsConfigError, or for a bad URL an Error) if `config` cannot make a connection: the
- * certificate files are read once. A reload checks this before it changes anything.
- */
-export function checkMqttConfig(config: MqttConfig): void {
-  const address = brokerAddress(config.url, config.mtls)
-  if (address.tls) tlsOptions(config)
 }
 

@@ -2,10 +2,13 @@
 // docs/performance.md). Build first (`npx tsc -p .`), then e.g.:
 //
 //   node dist/bench/explore.js --system plain --qos 2 --count 30000 --max-in-flight 100 --coalesce
-//   node dist/bench/explore.js --system service --qos 2 --workers 100 --broker-config 'max_inflight_messages 20'
+//   node dist/bench/explore.js --system service --qos 2 --max-in-flight 100 --broker-config 'max_inflight_messages 20'
+//   node dist/bench/explore.js --system service --qos 1 --rtt 600 --count 100000
 //   node dist/bench/explore.js --system plain --qos 0 --count 40000 --rate 5000 --nodelay
 //
 // --system service|plain|mosquitto_pub; --store memory|file; --reader mosquitto_sub|node;
+// --max-in-flight N: the plain pipe's bound, or the service's `[mqtt] max_inflight` (default: auto);
+// --rtt MS: the service or pipe reaches the broker through a proxy adding MS of round trip; --v5;
 // --profile DIR writes a CPU profile of the process under test; BENCH_DEBUG=1 prints the
 // service's last log lines.
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -14,6 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startMosquitto } from '../test/helpers/mosquitto.js'
 import { startNats } from '../test/helpers/nats-server.js'
+import { startTcpProxy } from '../test/helpers/tcp-proxy.js'
 import { Teardown } from '../test/helpers/teardown.js'
 import { measure, summary } from './measure.js'
 import { runTimeoutMs } from './plan.js'
@@ -27,7 +31,8 @@ const { values: o } = parseArgs({
     qos: { type: 'string', default: '1' },
     count: { type: 'string', default: '50000' },
     rate: { type: 'string', default: '0' },
-    workers: { type: 'string', default: '10' },
+    rtt: { type: 'string', default: '0' },
+    v5: { type: 'boolean', default: false },
     store: { type: 'string', default: 'file' },
     'max-in-flight': { type: 'string', default: '0' },
     nodelay: { type: 'boolean', default: false },
@@ -39,13 +44,15 @@ const { values: o } = parseArgs({
 })
 const qos = Number(o.qos) as Qos
 const profile = o.profile !== undefined ? { cpuProfileDir: o.profile } : {}
+const maxInFlight = Number(o['max-in-flight'])
+const protocol = o.v5 === true ? { protocolVersion: 5 as const } : {}
 let spec: SystemSpec
 switch (o.system) {
   case 'service':
-    spec = { kind: 'service', qos, store: o.store as StoreKind, workers: Number(o.workers), ...profile }
+    spec = { kind: 'service', qos, store: o.store as StoreKind, ...(maxInFlight > 0 ? { maxInflight: maxInFlight } : {}), ...protocol, ...profile }
     break
   case 'plain':
-    spec = { kind: 'plain', qos, maxInFlight: Number(o['max-in-flight']), noDelay: o.nodelay, coalesce: o.coalesce, ...profile }
+    spec = { kind: 'plain', qos, maxInFlight, noDelay: o.nodelay, coalesce: o.coalesce, ...protocol, ...profile }
     break
   case 'mosquitto_pub':
     spec = { kind: 'mosquitto_pub', qos, noDelay: o.nodelay }
@@ -62,6 +69,11 @@ try {
   const extra = o['broker-config'] !== undefined ? `\n${o['broker-config']}` : ''
   const broker = teardown.use(await startMosquitto({ extraConfig: `log_type subscribe${extra}` }), 'mosquitto')
   const count = Number(o.count)
+  const rtt = Number(o.rtt)
+  if (rtt > 0 && spec.kind !== 'mosquitto_pub') {
+    const proxy = teardown.use(await startTcpProxy(broker.port, { delayMs: rtt / 2 }), 'proxy')
+    spec = { ...spec, mqttPort: proxy.port }
+  }
   const env = {
     nats, broker, dir, reader: o.reader as ReaderKind,
     brokerPid: findPid(broker.configPath) ?? -1,

@@ -10,7 +10,7 @@ import { cpuSeconds, peakRssMiB } from './proc.js'
 import { startReader } from './reader.js'
 import { throughput } from './stats.js'
 import { READ_FILTER, describeSystem, startSystem } from './systems.js'
-import type { BenchEnv, Load, Qos, StoreKind, SystemSpec } from './systems.js'
+import type { BenchEnv, Load, StoreKind, SystemSpec } from './systems.js'
 
 async function queued(health: (() => Promise<Record<string, unknown>>) | undefined): Promise<number> {
   const body = await health?.()
@@ -23,12 +23,14 @@ async function queued(health: (() => Promise<Record<string, unknown>>) | undefin
  * reconnect backoff (reported apart) does not count against it. The reference is a burst of the
  * same size through the same proxy with the link up.
  */
-export async function drainScenario(env: BenchEnv, qos: Qos, store: StoreKind, workers: number, count: number, timeoutMs: number): Promise<RunResult[]> {
-  const proxy = await startTcpProxy(env.broker.port)
+export async function drainScenario(env: BenchEnv, base: Extract<SystemSpec, { kind: 'service' }>, count: number, timeoutMs: number, delayMs = 0): Promise<RunResult[]> {
+  const proxy = await startTcpProxy(env.broker.port, { delayMs })
   try {
-    const spec: SystemSpec = { kind: 'service', qos, store, workers, mqttPort: proxy.port }
+    const spec: SystemSpec = { ...base, mqttPort: proxy.port }
+    const qos = spec.qos
     const load: Load = { count, rate: 0, size: 100 }
-    const reference = await measure(env, `drain ${count / 1000}k q${qos}`, spec, load, timeoutMs)
+    const link = delayMs > 0 ? `, ${2 * delayMs} ms link` : ''
+    const reference = await measure(env, `drain ${count / 1000}k q${qos}${link}`, spec, load, timeoutMs)
     reference.system = `${describeSystem(spec)}, link up (ref)`
 
     const started = performance.now()
@@ -82,10 +84,10 @@ export async function drainScenario(env: BenchEnv, qos: Qos, store: StoreKind, w
  * 64 MB per-client buffer never overflows) and must all be queued; the figure is the service's
  * peak RSS. The queue is not drained: the service is stopped with it on disk.
  */
-export async function queuedRssScenario(env: BenchEnv, store: StoreKind, workers: number, count: number, rate: number, timeoutMs: number): Promise<RunResult> {
+export async function queuedRssScenario(env: BenchEnv, store: StoreKind, count: number, rate: number, timeoutMs: number, maxInflight?: number): Promise<RunResult> {
   const proxy = await startTcpProxy(env.broker.port)
   try {
-    const spec: SystemSpec = { kind: 'service', qos: 1, store, workers, mqttPort: proxy.port }
+    const spec: SystemSpec = { kind: 'service', qos: 1, store, mqttPort: proxy.port, ...(maxInflight !== undefined ? { maxInflight } : {}) }
     const started = performance.now()
     const system = await startSystem(env, spec)
     try {

@@ -9,7 +9,8 @@
 // The optional arguments exist for the analysis in docs/performance.md only: `maxInFlight` > 0
 // holds messages in an array while that many are unacknowledged; flags (comma-separated):
 // `nodelay` turns Nagle off; `coalesce` corks the socket from each read until setImmediate, so the
-// PUBRELs (QoS 2) that mqtt.js writes one per nextTick leave in one write.
+// PUBRELs (QoS 2) that mqtt.js writes one per nextTick leave in one write. `v5` connects with MQTT 5
+// (a scenario, like the service's protocol_version = 5, not a tuning).
 import type { Socket } from 'node:net'
 import { connect as natsConnect } from '@nats-io/transport-node'
 import mqtt from 'mqtt'
@@ -22,8 +23,8 @@ if (natsUrl === undefined || subject === undefined || mqttUrl === undefined || p
 const qos = Number(qosArg ?? 0) as 0 | 1 | 2
 const maxInFlight = Number(maxArg ?? 0)
 
-const client = await mqtt.connectAsync(mqttUrl, { clientId: `plain-pipe-${process.pid}` })
 const flags = new Set((flagsArg ?? '').split(','))
+const client = await mqtt.connectAsync(mqttUrl, { clientId: `plain-pipe-${process.pid}`, ...(flags.has('v5') ? { protocolVersion: 5 as const } : {}) })
 const socket = client.stream as Socket
 if (flags.has('nodelay')) socket.setNoDelay(true)
 if (flags.has('coalesce')) {

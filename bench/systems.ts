@@ -33,9 +33,15 @@ export interface BenchEnv {
   natsPid: number
 }
 
+/**
+ * What runs. The service runs with the configuration users have (route `workers = 10` as every Go
+ * service file has it, file store unless `store` says memory, `[mqtt] max_inflight` unset, so
+ * `auto`); `maxInflight` sets it, and such a row is labelled "tuned". `protocolVersion` 5 is part
+ * of a scenario (QoS 2 over MQTT 5), not a tuning. `mqttPort`: a proxy in front of the broker.
+ */
 export type SystemSpec =
-  | { kind: 'service'; qos: Qos; store: StoreKind; workers: number; mqttPort?: number; cpuProfileDir?: string }
-  | { kind: 'plain'; qos: Qos; maxInFlight?: number; noDelay?: boolean; coalesce?: boolean; cpuProfileDir?: string }
+  | { kind: 'service'; qos: Qos; store: StoreKind; maxInflight?: number; protocolVersion?: 4 | 5; mqttPort?: number; cpuProfileDir?: string }
+  | { kind: 'plain'; qos: Qos; maxInFlight?: number; noDelay?: boolean; coalesce?: boolean; protocolVersion?: 4 | 5; mqttPort?: number; cpuProfileDir?: string }
   | { kind: 'mosquitto_pub'; qos: Qos; noDelay?: boolean }
 
 /** `count` messages of `size` bytes, as fast as possible (`rate` 0) or paced to `rate` msg/s. */
@@ -58,6 +64,8 @@ export interface RunningSystem {
   send(load: Load, timeoutMs: number): Promise<Sent>
   /** The service's /health body (service only). */
   readonly health?: () => Promise<Record<string, unknown>>
+  /** The service's /metrics text (service only). */
+  readonly metrics?: () => Promise<string>
   stop(): Promise<void>
 }
 
@@ -72,13 +80,19 @@ export const READ_FILTER = `${TOPIC_PREFIX}/#`
 const here = dirname(fileURLToPath(import.meta.url))
 let systemNo = 0
 
+/** Whether a service row runs a setting users do not have (it is then labelled and never judged). */
+export function isTuned(s: SystemSpec): boolean {
+  return s.kind === 'service' && s.maxInflight !== undefined
+}
+
 export function describeSystem(s: SystemSpec): string {
   const spec = (noDelay: boolean | undefined, name: string): string => (noDelay === true ? `${name} nodelay` : name)
+  const v5 = (v: 4 | 5 | undefined): string => (v === 5 ? ' MQTT 5' : '')
   switch (s.kind) {
     case 'service':
-      return `service ${s.store} w${s.workers}`
+      return `service ${s.store}${s.maxInflight !== undefined ? ` max_inflight ${s.maxInflight} (tuned)` : ''}${v5(s.protocolVersion)}`
     case 'plain':
-      return spec(s.noDelay, `plain pipe${s.maxInFlight !== undefined && s.maxInFlight > 0 ? ` max${s.maxInFlight}` : ''}${s.coalesce === true ? ' coalesce' : ''}`)
+      return spec(s.noDelay, `plain pipe${s.maxInFlight !== undefined && s.maxInFlight > 0 ? ` max${s.maxInFlight}` : ''}${s.coalesce === true ? ' coalesce' : ''}${v5(s.protocolVersion)}`)
     case 'mosquitto_pub':
       return spec(s.noDelay, 'mosquitto_pub -l')
   }
@@ -117,12 +131,19 @@ async function startBenchService(
     httpPort,
     qos: spec.qos,
     clientId: `bench-export-${process.pid}-${n}`,
+    // Fewer log lines than info; no line per message is logged at any level above debug anyway.
     logLevel: 'warn',
     heartbeatInterval: '10s',
-    // A short keep-alive: after the drain scenario's cut, the reconnect backoff is what matters.
-    keepAlive: '10s',
-    routes: [{ nats_topic: 'bench', mqtt_topic: TOPIC_PREFIX, type: 'default', workers: spec.workers }],
-    store: { type: spec.store, path: storePath, max_bytes: '4GiB' },
+    // The default keep-alive (30 s), as users have it.
+    keepAlive: '30s',
+    mqtt: {
+      ...(spec.protocolVersion !== undefined ? { protocol_version: spec.protocolVersion } : {}),
+      ...(spec.maxInflight !== undefined ? { max_inflight: spec.maxInflight } : {}),
+    },
+    // The route as the Go service's files and the environment write it.
+    routes: [{ nats_topic: 'bench', mqtt_topic: TOPIC_PREFIX, type: 'default', workers: 10 }],
+    // The default store (file, 1 GiB); only its directory is fresh per run.
+    store: { type: spec.store, path: storePath },
   })
   if (spec.cpuProfileDir !== undefined) return startProfiledService(spec.cpuProfileDir, configText, httpPort, storePath, env)
   const service: ServiceProcess = await startService({ configText, httpPort, env: { MF_EXPORT_STORE_PATH: storePath }, startTimeoutMs: 20_000 })
@@ -137,6 +158,7 @@ async function startBenchService(
     pid: service.pid,
     send: (load, timeoutMs) => publishLoad(env, load, timeoutMs),
     health,
+    metrics: async () => (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text(),
     stop: async () => {
       // BENCH_DEBUG=1: the service's last log lines, to see why a run went wrong (reconnect loops…).
       if (process.env.BENCH_DEBUG !== undefined) for (const l of service.logs.slice(-40)) process.stderr.write(`${JSON.stringify(l)}\n`)
@@ -185,7 +207,15 @@ async function startPlainPipe(env: BenchEnv, spec: Extract<SystemSpec, { kind: '
   if (spec.cpuProfileDir !== undefined) await mkdir(spec.cpuProfileDir, { recursive: true })
   const pipe: NodeChild = spawnNode(
     join(here, 'plain-pipe.js'),
-    [env.nats.url, SUBJECT, env.broker.url, TOPIC_PREFIX, String(spec.qos), String(spec.maxInFlight ?? 0), [spec.noDelay === true ? 'nodelay' : '', spec.coalesce === true ? 'coalesce' : ''].join(',')],
+    [
+      env.nats.url,
+      SUBJECT,
+      `mqtt://127.0.0.1:${spec.mqttPort ?? env.broker.port}`,
+      TOPIC_PREFIX,
+      String(spec.qos),
+      String(spec.maxInFlight ?? 0),
+      [spec.noDelay === true ? 'nodelay' : '', spec.coalesce === true ? 'coalesce' : '', spec.protocolVersion === 5 ? 'v5' : ''].join(','),
+    ],
     process.env,
     cpuProfileFlags(spec.cpuProfileDir),
   )

@@ -3,22 +3,36 @@ import type { Qos } from '../config/types.js'
 import type { Clock, InflightWindow } from './inflight-window.js'
 import { isRefusal } from './refusal.js'
 
-/** A publish's place in the window, until its acknowledgement frees it. */
-interface Flight {
-  sendNo: number
-  sentAt: number
-  bytes: number
+/**
+ * One publish's place in the window, until its acknowledgement frees it; one object and one
+ * closure per message in flight (thousands may be).
+ */
+export class Flight {
+  readonly sendNo: number
+  readonly sentAt: number
+  readonly bytes: number
   /** Packet id (QoS 2 only, to find it on PUBREC). */
-  id: number
-  inWindow: boolean
-}
+  id = 0
+  inWindow = true
+  settled = false
+  readonly #flights: Flights
+  readonly #done: (err?: Error) => void
 
-/** What {@link Flights.start} gives the sink for one publish. */
-export interface Tracked {
-  /** The callback to hand mqtt.js: frees the window, then calls the dispatcher's `done`. */
-  complete: (err?: Error) => void
-  /** QoS 2: the packet id mqtt.js gave the publish, so that its PUBREC can be matched. */
-  identified(id: number | null): void
+  constructor(flights: Flights, sendNo: number, sentAt: number, bytes: number, done: (err?: Error) => void) {
+    this.#flights = flights
+    this.sendNo = sendNo
+    this.sentAt = sentAt
+    this.bytes = bytes
+    this.#done = done
+  }
+
+  /** The callback to hand mqtt.js: frees the window, then tells the dispatcher. */
+  readonly complete = (err?: Error): void => {
+    if (this.settled) return
+    this.settled = true
+    this.#flights.completed(this, err)
+    this.#done(err)
+  }
 }
 
 /**
@@ -31,7 +45,7 @@ export class Flights {
   readonly #qos: Qos
   readonly #now: Clock
   readonly #settled: () => void
-  readonly #unwritten = new Set<(err?: Error) => void>()
+  readonly #unwritten = new Set<Flight>()
   /** QoS 2 publishes by packet id, until PUBCOMP. */
   readonly #qos2 = new Map<number, Flight>()
 
@@ -43,31 +57,30 @@ export class Flights {
     this.#settled = settled
   }
 
-  start(bytes: number, done: (err?: Error) => void): Tracked {
-    const flight: Flight = { sendNo: this.#window.sent(bytes), sentAt: this.#now(), bytes, id: 0, inWindow: true }
-    let settled = false
-    const complete = (err?: Error): void => {
-      if (settled) return
-      settled = true
-      if (this.#qos === 0) this.#unwritten.delete(complete)
-      else if (this.#qos === 2) this.#qos2.delete(flight.id)
-      if (flight.inWindow) {
-        flight.inWindow = false
-        if (err !== undefined && !isRefusal(err)) this.#window.released(bytes)
-        else this.#window.acked(flight.sendNo, flight.sentAt, bytes)
-      }
-      this.#settled()
-      done(err)
+  /** A publish is handed to mqtt.js: it takes a place in the window. */
+  start(bytes: number, done: (err?: Error) => void): Flight {
+    const flight = new Flight(this, this.#window.sent(bytes), this.#now(), bytes, done)
+    if (this.#qos === 0) this.#unwritten.add(flight)
+    return flight
+  }
+
+  /** QoS 2: the packet id mqtt.js gave the publish, so that its PUBREC can be matched. */
+  identified(flight: Flight, id: number | null): void {
+    if (this.#qos !== 2 || flight.settled || id === null) return
+    flight.id = id
+    this.#qos2.set(id, flight)
+  }
+
+  /** Called by {@link Flight.complete}: the publish's outcome frees its place if it still has one. */
+  completed(flight: Flight, err: Error | undefined): void {
+    if (this.#qos === 0) this.#unwritten.delete(flight)
+    else if (this.#qos === 2) this.#qos2.delete(flight.id)
+    if (flight.inWindow) {
+      flight.inWindow = false
+      if (err !== undefined && !isRefusal(err)) this.#window.released(flight.bytes)
+      else this.#window.acked(flight.sendNo, flight.sentAt, flight.bytes)
     }
-    if (this.#qos === 0) this.#unwritten.add(complete)
-    return {
-      complete,
-      identified: (id) => {
-        if (this.#qos !== 2 || settled || id === null) return
-        flight.id = id
-        this.#qos2.set(id, flight)
-      },
-    }
+    this.#settled()
   }
 
   /**
@@ -91,6 +104,6 @@ export class Flights {
   closed(): void {
     const unwritten = [...this.#unwritten]
     this.#unwritten.clear()
-    for (const fail of unwritten) fail(new Error('MQTT connection closed before the message was written'))
+    for (const flight of unwritten) flight.complete(new Error('MQTT connection closed before the message was written'))
   }
 }

@@ -12,7 +12,7 @@ export interface WindowBounds {
   fixed: boolean
 }
 
-export type WindowPhase = 'fixed' | 'growing' | 'steady'
+export type WindowPhase = 'fixed' | 'growing' | 'steady' | 'draining'
 
 /** The window as /metrics and the status page show it. */
 export interface WindowState {
@@ -52,23 +52,31 @@ export const MIN_ROUND_MS = 100
 const PROGRESS = 1.25
 /** Rounds without progress before the window stops growing. */
 const STALL_ROUNDS = 2
-/** The window settles at this multiple of what fills the link: room for jitter, one round trip of queue at most. */
+/** The window settles at this multiple of the bandwidth-delay product: room for jitter, one round trip of queue at most. */
 const HEADROOM = 2
 /** Limited rounds whose best rate is remembered. */
 const RATE_ROUNDS = 10
+/**
+ * How often the shortest round trip is measured again, by halving the window for about a round
+ * trip (BBR's ProbeRTT): the window's own queue hides it otherwise, and a path whose round trip grew
+ * would keep the old figure. Half the window is still about the bandwidth-delay product, so the link
+ * stays nearly full meanwhile.
+ */
+export const MIN_RTT_REFRESH_MS = 20_000
 /**
  * A queue is building when the smoothed round trip exceeds twice the shortest by this much: the
  * window already holds more than the link carries, and growing stops at once (HyStart's idea). The
  * margin keeps the milliseconds the two ends take to turn a batch around from counting as a queue.
  */
 const QUEUE_MARGIN_MS = 10
-/** While the link stays full, try a bigger window again this often: the path may have improved. */
-export const PROBE_INTERVAL_MS = 30_000
 /**
- * Bytes in flight at most, whatever the count: mqtt.js keeps a copy of each unacknowledged
- * publish, and the memory of a gateway is small.
+ * Memory the messages in flight may take, whatever their count: each costs about
+ * {@link MESSAGE_MEMORY_BYTES} of objects (ours and mqtt.js's, measured with a heap snapshot) plus
+ * two copies of its topic and payload (the store's, and the one mqtt.js keeps until the ack). A
+ * gateway's memory is small, and this bounds the service's RSS however large the window grows.
  */
-export const MAX_INFLIGHT_BYTES = 32 * 1024 * 1024
+export const MAX_INFLIGHT_MEMORY = 48 * 1024 * 1024
+export const MESSAGE_MEMORY_BYTES = 2048
 
 interface Round {
   /** The round ends with the ack of a message sent at or after this send number. */
@@ -84,19 +92,22 @@ interface Round {
  * The connection's window of unacknowledged publishes, shared by every route.
  *
  * With a number (`max_inflight = N`) it is that number. In `auto` mode it is learned from the acks,
- * the way TCP's slow start and BBR's start-up learn a path. Each connection starts at
- * {@link INITIAL_LIMIT}. While the window is what limits the sender, it doubles every measurement
- * round (one round trip, at least {@link MIN_ROUND_MS}) as long as the ack rate keeps rising by a
- * quarter. Once it stops rising, the window settles at twice the link's bandwidth-delay product
- * (best recent ack rate × shortest round trip), but never above twice the smallest window that
- * reached that rate, nor below {@link FLOOR_LIMIT}: the link stays full through jitter, and about
- * one round trip of data at most waits in local buffers, ahead of an alarm. Growing also stops as
- * soon as the round trip says a queue builds (HyStart's idea), so a slow link is not flooded for
- * long. The window follows the link's rate, and while the link stays full it tries a bigger window
- * every {@link PROBE_INTERVAL_MS} (a path whose round trip grew is found that way). A reconnect starts again from the initial window: after an outage the
- * path may be another one, and a backlog must not flood it.
+ * the way TCP's slow start and BBR learn a path:
  *
- * Message slots stand for {@link BYTES_PER_SLOT} bytes each, so that the window also bounds bytes.
+ * - **growing**: each connection starts at {@link INITIAL_LIMIT}. While the window is what limits
+ *   the sender, it doubles every measurement round (one round trip, at least {@link MIN_ROUND_MS})
+ *   as long as the ack rate keeps rising by a quarter, and stops as soon as the rate stops rising or
+ *   the round trip says a queue builds (HyStart's idea: a slow link is not flooded for long).
+ * - **steady**: twice the bandwidth-delay product (best ack rate of the last rounds × shortest round
+ *   trip), never below {@link FLOOR_LIMIT}: the link stays full through jitter, and about one round
+ *   trip of data at most waits in local buffers, ahead of an alarm. When the sender is limited and
+ *   the round trip shows no queue at all, the link has room: it grows again.
+ * - **draining**: every {@link MIN_RTT_REFRESH_MS}, half the window for about a round trip, to
+ *   measure the shortest round trip again without our own queue in it.
+ *
+ * A reconnect starts again from the initial window: after an outage the path may be another one,
+ * and a backlog must not flood it (paho.mqtt.golang #520). Message slots stand for
+ * {@link BYTES_PER_SLOT} bytes each, so that the window also bounds bytes.
  */
 export class InflightWindow {
   readonly #now: Clock
@@ -110,14 +121,17 @@ export class InflightWindow {
   #connectionStartNo = 0
   #delivered = 0
   #round: Round
-  /** The window during the round before the current one: what the current round's acks were sent under. */
-  #sendersLimit = INITIAL_LIMIT
   #bestRate = 0
-  #bestLimit = 0
   #stalls = 0
-  #steadySince = 0
+  /** Consecutive growing rounds that ended with a queue. */
+  #queuedRounds = 0
   #rates: number[] = []
   #minRttMs: number | undefined
+  /** When the shortest round trip was last measured afresh (a connection's start, or a drain). */
+  #minRttAt = 0
+  /** Draining: messages sent from this number on show the round trip without our queue. */
+  #drainStartNo = 0
+  #drainMinRttMs: number | undefined
   #srttMs: number | undefined
   #lastRate: number | undefined
 
@@ -131,12 +145,12 @@ export class InflightWindow {
     this.#bounds = { cap: Math.max(1, Math.floor(bounds.cap)), fixed: bounds.fixed }
     this.#phase = bounds.fixed ? 'fixed' : 'growing'
     this.#limit = bounds.fixed ? this.#bounds.cap : Math.min(this.#bounds.cap, INITIAL_LIMIT)
-    this.#sendersLimit = this.#limit
     this.#bestRate = 0
-    this.#bestLimit = 0
     this.#stalls = 0
+    this.#queuedRounds = 0
     this.#rates = []
     this.#minRttMs = undefined
+    this.#minRttAt = this.#now()
     this.#srttMs = undefined
     this.#lastRate = undefined
     this.#connectionStartNo = this.#nextSendNo
@@ -146,8 +160,8 @@ export class InflightWindow {
   /** How many more messages may be sent now. */
   room(): number {
     const limit = this.limit
-    const bytes = this.#bounds.fixed ? MAX_INFLIGHT_BYTES : Math.min(MAX_INFLIGHT_BYTES, limit * BYTES_PER_SLOT)
-    if (this.#inFlightBytes >= bytes) return 0
+    if (this.#inFlight * MESSAGE_MEMORY_BYTES + 2 * this.#inFlightBytes >= MAX_INFLIGHT_MEMORY) return 0
+    if (!this.#bounds.fixed && this.#inFlightBytes >= limit * BYTES_PER_SLOT) return 0
     return Math.max(0, limit - this.#inFlight)
   }
 
@@ -172,13 +186,12 @@ export class InflightWindow {
     const now = this.#now()
     const rtt = now - sentAt
     this.#srttMs = this.#srttMs === undefined ? rtt : this.#srttMs + (rtt - this.#srttMs) / 8
-    // Never forgotten within a connection: the window's own queue would inflate a fresher one,
-    // and the window with it. A path that got longer is found by the probes instead.
     if (this.#minRttMs === undefined || rtt < this.#minRttMs) this.#minRttMs = rtt
+    if (this.#phase === 'draining' && sendNo >= this.#drainStartNo) this.#drainMinRttMs = Math.min(this.#drainMinRttMs ?? rtt, rtt)
     const round = this.#round
     if (now - round.startAt < MIN_ROUND_MS) return
     if (sendNo >= round.startNo) this.#endRound(now)
-    else if (this.#phase === 'growing' && round.limited && this.#srttMs > 2 * this.#minRttMs + QUEUE_MARGIN_MS) {
+    else if (this.#phase === 'growing' && round.limited && this.#queueing()) {
       // On a slow link a round lasts as long as the queue it holds: settle without waiting for it.
       this.#endRound(now)
     }
@@ -211,50 +224,70 @@ export class InflightWindow {
     const round = this.#round
     const rate = ((this.#delivered - round.delivered0) * 1000) / (now - round.startAt)
     this.#lastRate = rate
-    // The acks of a round are mostly those of messages sent one round trip earlier, in the round
-    // before: that round's window is what this rate says something about.
-    const sendersLimit = this.#sendersLimit
-    this.#sendersLimit = round.limit
     this.#round = this.#newRound(now)
-    if (this.#phase === 'fixed' || !round.limited) return // an idle sender's rate says nothing of the path
-    this.#rates.push(rate)
-    if (this.#rates.length > RATE_ROUNDS) this.#rates.shift()
-    if (this.#phase === 'steady') {
-      if (now - this.#steadySince >= PROBE_INTERVAL_MS) {
-        // Probe: grow again from here; without progress it settles back.
-        this.#phase = 'growing'
-        this.#bestRate = Math.max(...this.#rates)
-        this.#bestLimit = this.#limit / HEADROOM
-        this.#stalls = 0
-        this.#setLimit(this.#limit * 2)
-      } else {
+    if (this.#phase === 'fixed') return
+    // An idle sender's rate says nothing of the path; a limited one's says what the window allows.
+    if (round.limited) {
+      this.#rates.push(rate)
+      if (this.#rates.length > RATE_ROUNDS) this.#rates.shift()
+    }
+    switch (this.#phase) {
+      case 'draining':
+        if (this.#drainMinRttMs === undefined) return // no message sent since the drain began is back yet
+        this.#minRttMs = this.#drainMinRttMs
+        this.#minRttAt = now
+        this.#phase = 'steady'
         this.#settle()
-      }
-      return
-    }
-    const queueing = this.#srttMs !== undefined && this.#minRttMs !== undefined && this.#srttMs > 2 * this.#minRttMs + QUEUE_MARGIN_MS
-    const progress = rate >= this.#bestRate * PROGRESS
-    if (rate > this.#bestRate) {
-      this.#bestRate = rate
-      this.#bestLimit = sendersLimit
-    }
-    if (progress) {
-      this.#stalls = 0
-      if (!queueing) {
-        this.#setLimit(this.#limit * 2)
         return
+      case 'steady':
+        if (now - this.#minRttAt >= MIN_RTT_REFRESH_MS) {
+          this.#phase = 'draining'
+          this.#drainStartNo = this.#nextSendNo
+          this.#drainMinRttMs = undefined
+          this.#setLimit(Math.max(FLOOR_LIMIT / 2, this.#limit / 2))
+        } else if (round.limited && this.#noQueue()) {
+          // Limited, and nothing waits anywhere: the link has room for more.
+          this.#phase = 'growing'
+          this.#bestRate = rate
+          this.#stalls = 0
+          this.#queuedRounds = 0
+          this.#setLimit(this.#limit * 2)
+        } else if (round.limited) {
+          this.#settle()
+        }
+        return
+      case 'growing': {
+        if (!round.limited) return
+        // A queue seen once may be our own event loop catching up with a burst: hold, and settle
+        // only if it is still there a round later.
+        const queueing = this.#queueing()
+        this.#queuedRounds = queueing ? this.#queuedRounds + 1 : 0
+        const progress = rate >= this.#bestRate * PROGRESS
+        if (progress) {
+          this.#bestRate = rate
+          this.#stalls = 0
+        } else this.#stalls++
+        if (this.#queuedRounds >= STALL_ROUNDS || this.#stalls >= STALL_ROUNDS) {
+          this.#phase = 'steady'
+          this.#settle()
+        } else if (progress && !queueing) this.#setLimit(this.#limit * 2)
       }
-    } else if (++this.#stalls < STALL_ROUNDS && !queueing) return
-    this.#phase = 'steady'
-    this.#steadySince = now
-    this.#settle()
+    }
   }
 
-  /** Twice the bandwidth-delay product, within [floor, twice the smallest window that reached the best rate]. */
+  /** The round trip is more than twice the shortest: the window holds more than the link carries. */
+  #queueing(): boolean {
+    return this.#srttMs !== undefined && this.#minRttMs !== undefined && this.#srttMs > 2 * this.#minRttMs + QUEUE_MARGIN_MS
+  }
+
+  #noQueue(): boolean {
+    return this.#srttMs !== undefined && this.#minRttMs !== undefined && this.#srttMs < 1.25 * this.#minRttMs + QUEUE_MARGIN_MS
+  }
+
+  /** Twice the bandwidth-delay product, at least the floor. */
   #settle(): void {
-    const bdp = (Math.max(...this.#rates) * (this.#minRttMs ?? 0)) / 1000
-    const ceiling = Math.max(FLOOR_LIMIT, this.#bestLimit * HEADROOM)
-    this.#setLimit(Math.min(ceiling, Math.max(FLOOR_LIMIT, bdp * HEADROOM)))
+    const bdp = this.#rates.length === 0 ? 0 : (Math.max(...this.#rates) * (this.#minRttMs ?? 0)) / 1000
+    this.#setLimit(Math.max(FLOOR_LIMIT, bdp * HEADROOM))
   }
 
   #setLimit(limit: number): void {

@@ -229,9 +229,9 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       done(new Error('MQTT sink not connected'))
       return
     }
-    const tracked = this.#flights.start(topic.length + payload.length, done)
-    client.publish(topic, payload, this.#publishOptions, tracked.complete)
-    tracked.identified(this.#ids.getLastAllocated())
+    const flight = this.#flights.start(topic.length + payload.length, done)
+    client.publish(topic, payload, this.#publishOptions, flight.complete)
+    if (this.config.qos === 2) this.#flights.identified(flight, this.#ids.getLastAllocated())
   }
 
   batch(fn: () => void): void {

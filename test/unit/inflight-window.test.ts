@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { FLOOR_LIMIT, INITIAL_LIMIT, InflightWindow, MAX_INFLIGHT_BYTES, PROBE_INTERVAL_MS } from '../../src/sink/inflight-window.js'
+import { FLOOR_LIMIT, INITIAL_LIMIT, InflightWindow, MAX_INFLIGHT_MEMORY, MESSAGE_MEMORY_BYTES, MIN_RTT_REFRESH_MS } from '../../src/sink/inflight-window.js'
 
 /** A hand-driven clock. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
@@ -140,7 +140,7 @@ describe('in-flight window', () => {
     assert.equal(win.state().rttMs, undefined)
   })
 
-  it('holds back once a window of bytes is in flight, whatever the count', () => {
+  it('holds back once the messages in flight would take its memory budget, whatever the count', () => {
     const clock = fakeClock()
     const win = new InflightWindow(clock.now)
     win.reset({ cap: 65_535, fixed: true })
@@ -150,24 +150,45 @@ describe('in-flight window', () => {
       win.sent(big)
       sent++
     }
-    assert.equal(sent, MAX_INFLIGHT_BYTES / big)
+    assert.equal(sent, Math.ceil(MAX_INFLIGHT_MEMORY / (2 * big + MESSAGE_MEMORY_BYTES)))
     win.released(big)
-    assert.equal(win.room(), 65_535 - sent + 1)
+    assert.ok(win.room() > 0)
+    // Small messages: the count is what the budget bounds.
+    const small = new InflightWindow(clock.now)
+    small.reset({ cap: 65_535, fixed: true })
+    let n = 0
+    while (small.room() > 0 && n < 70_000) {
+      small.sent(100)
+      n++
+    }
+    assert.equal(n, Math.ceil(MAX_INFLIGHT_MEMORY / (MESSAGE_MEMORY_BYTES + 200)))
   })
 
-  it('probes for more when the link got faster', () => {
+  it('grows again when the link got faster', () => {
     const clock = fakeClock()
     const win = new InflightWindow(clock.now)
     win.reset({ cap: 65_535, fixed: false })
     const link: LinkModel = { rttMs: 200, capacityPerS: 5000 }
     simulate(win, clock, link, 10)
     const settled = win.limit
-    // The same path, now with ten times the capacity, more than the settled window can carry:
-    // within a probe interval (and some rounds) the window finds it.
+    // The same path, now with ten times the capacity, more than the settled window can carry.
     assert.ok(settled < (50_000 * 200) / 1000)
     link.capacityPerS = 50_000
-    const r = simulate(win, clock, link, (PROBE_INTERVAL_MS + 20 * 200) / 1000)
+    const r = simulate(win, clock, link, 10)
     assert.ok(win.limit > settled, `window stayed at ${settled}`)
     assert.ok(r.ratePerS >= 0.9 * 50_000, `${r.ratePerS} acks/s of 50000`)
+  })
+
+  it('follows a path whose round trip grew, within a refresh of the shortest round trip', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    const link: LinkModel = { rttMs: 100, capacityPerS: 10_000 }
+    simulate(win, clock, link, 10)
+    // A handover to a satellite path: six times the round trip, the same capacity.
+    link.rttMs = 600
+    const r = simulate(win, clock, link, (2 * MIN_RTT_REFRESH_MS) / 1000)
+    assert.ok(r.ratePerS >= 0.9 * 10_000, `${r.ratePerS} acks/s of 10000 after the round trip grew`)
+    assert.ok(win.limit <= 4 * ((10_000 * 600) / 1000), `window ${win.limit}`)
   })
 })

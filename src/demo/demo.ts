@@ -31,6 +31,8 @@ export interface DemoOptions {
 
 /** A running demo. */
 export interface Demo {
+  /** The temp dir with the config, the store and the broker's config; removed by {@link stop}. */
+  readonly dir: string
   /** Settles with a reason when a part died on its own (the demo then has to stop). */
   readonly failed: Promise<string>
   /** Stops everything in order and removes the temp dir. Idempotent. */
@@ -140,7 +142,7 @@ export async function startDemo(opts: DemoOptions, print: (line: string) => void
   const failed = Promise.race(
     [nats.child, mosquitto.child, service].map((c) => c.exited.then((how) => `${c.name} exited (${how})\n${c.output().slice(-2000)}`)),
   )
-  return { failed, stop }
+  return { dir, failed, stop }
 }
 
 /** The service as its own process, exactly as `mainflux-export --config FILE` runs it. */

@@ -7,6 +7,9 @@ import { startDemo } from './demo.js'
 import type { Demo, DemoOptions } from './demo.js'
 import { freePort, portIsFree } from './net.js'
 
+/** Signals this soon after the first are the same Ctrl-C; a later one forces the exit. */
+const REPEAT_WINDOW_MS = 2000
+
 async function main(argv: readonly string[]): Promise<number> {
   let parsed: DemoOptions | 'help'
   try {
@@ -30,14 +33,18 @@ async function main(argv: readonly string[]): Promise<number> {
   let demo: Demo | undefined
   let stopRequested: (signal: NodeJS.Signals) => void = () => undefined
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve))
-  let signals = 0
+  let firstSignalAt: number | undefined
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      console.log(`${signal} again: exiting without cleaning up`)
-      process.exit(130) // the 'exit' hook in child.ts still kills the children
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now()
+      console.log(`${signal}: stopping the demo`)
+      stopRequested(signal)
+      return
     }
-    console.log(`${signal}: stopping the demo`)
-    stopRequested(signal)
+    // Under `npm run demo` one Ctrl-C arrives twice: from the terminal and forwarded by npm.
+    if (Date.now() - firstSignalAt < REPEAT_WINDOW_MS) return
+    console.log(`${signal} again: exiting now${demo ? `; remove ${demo.dir} by hand` : ''}`)
+    process.exit(130) // the 'exit' hook in child.ts still kills the children
   }
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal)
 

@@ -54,9 +54,9 @@ void describe('npm run demo', () => {
     const brokerPort = Number(/cloud MQTT +mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1])
     const natsPort = Number(/NATS +nats:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1])
     const tempDir = /temp dir +(\S+)/.exec(banner)?.[1] ?? ''
-    pids = [...banner.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]))
+    pids = [/nats-server pid (\d+)/, /mosquitto pid (\d+)/, /service +pid (\d+)/].map((re) => Number(re.exec(banner)?.[1]))
     assert.ok(httpPort > 0 && brokerPort > 0 && natsPort > 0, `ports in the banner:\n${banner}`)
-    assert.equal(pids.length, 3, `nats-server, mosquitto and service pids in the banner:\n${banner}`)
+    assert.ok(pids.every((pid) => pid > 0), `nats-server, mosquitto and service pids in the banner:\n${banner}`)
     assert.ok(existsSync(tempDir), `temp dir ${tempDir} exists while the demo runs`)
 
     // What reaches the broker: SenML JSON on both routes' topics.
@@ -71,8 +71,8 @@ void describe('npm run demo', () => {
     assert.ok(Array.isArray(senml) && typeof senml[0]?.bn === 'string' && typeof senml[0].v === 'number', `SenML: ${telemetry.payload.toString()}`)
 
     // The cut: the service queues while the link is down, and drains once it is back.
-    await waitFor(async () => (await health(httpPort)).queued > 50, { timeoutMs: 20_000, what: 'messages queued during a cut' })
-    assert.match(out, /cloud link CUT/)
+    await waitFor(() => /cloud link CUT/.test(out), { timeoutMs: 20_000, what: 'a link cut' })
+    await waitFor(async () => (await health(httpPort)).queued > 50, { timeoutMs: 10_000, what: 'messages queued during the cut' })
     await waitFor(() => /cloud link restored/.test(out), { timeoutMs: 10_000, what: 'the link to be restored' })
     const before = cloud.count
     await waitFor(async () => (await health(httpPort)).mqtt === 'connected' && cloud.count > before + 50, { timeoutMs: 30_000, what: 'the drain after the cut' })

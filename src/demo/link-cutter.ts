@@ -31,8 +31,8 @@ export async function startLinkCutter(targetPort: number): Promise<LinkCutter> {
     const upstream = connect({ port: targetPort, host: '127.0.0.1' })
     track(upstream)
     // pipe() carries backpressure both ways; closing either side closes the other.
-    client.pipe(upstream).on('close', () => client.destroy())
-    upstream.pipe(client).on('close', () => upstream.destroy())
+    client.pipe(upstream)
+    upstream.pipe(client)
     client.once('close', () => upstream.destroy())
     upstream.once('close', () => client.destroy())
   })

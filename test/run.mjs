@@ -1,17 +1,29 @@
 // Runs the whole suite with node's test runner: unit, integration, then fault tests, from dist/.
 // Fails at once, with the install command, if a broker the tests start is missing.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
 const binaries = ['nats-server', 'mosquitto', 'mosquitto_passwd', 'mosquitto_sub', 'openssl']
 const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin'])
 const missing = binaries.filter((b) => !dirs.some((d) => existsSync(`${d}/${b}`)))
 if (missing.length > 0) {
-  console.error(`missing: ${missing.join(', ')}; install them with "apt-get install -y nats-server mosquitto mosquitto-clients openssl"`)
+  console.error(`missing: ${missing.join(', ')}; install them with "scripts/install-test-deps.sh" (apt-get install -y nats-server mosquitto mosquitto-clients openssl)`)
   process.exit(1)
+}
+
+// Node 20 runs the test files under a directory argument; Node 22 and 24 take each argument as a
+// file or glob and fail on a directory ("Cannot find module"). Listing the files works on all three.
+function testFiles(path) {
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) return [path]
+  return readdirSync(path, { recursive: true })
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
+    .map((f) => join(path, f))
 }
 
 const only = process.argv.slice(2)
 const suites = only.length > 0 ? only : ['dist/test/unit', 'dist/test/integration', 'dist/test/fault']
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...suites], { stdio: 'inherit' })
+const files = suites.flatMap(testFiles)
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...files], { stdio: 'inherit' })
 process.exit(result.status ?? 1)

@@ -7,9 +7,8 @@ import { parse as parseToml } from 'smol-toml'
 import { configFromRaw, parseConfigText } from '../../src/config/index.js'
 import type { Config } from '../../src/config/index.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
+import { FIXTURES_DIR } from '../helpers/fixtures.js'
 
-// Tests run from the repository root; the fixtures are shared with the other parts of the project.
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures')
 const MAIN = resolve(process.cwd(), 'dist/src/main.js')
 
 interface CliRun {
@@ -95,8 +94,8 @@ describe('command line', () => {
 
   before(async () => {
     dir = await makeTempDir('cli')
-    fixtures = (await readdir(FIXTURES)).filter((f) => /\.(toml|json)$/.test(f)).map((f) => join(FIXTURES, f))
-    assert.ok(fixtures.length >= 3, `expected the three shared fixtures in ${FIXTURES}, found ${fixtures.length}`)
+    fixtures = (await readdir(FIXTURES_DIR)).filter((f) => /\.(toml|json)$/.test(f)).map((f) => join(FIXTURES_DIR, f))
+    assert.ok(fixtures.length >= 3, `expected the three fixtures in ${FIXTURES_DIR}, found ${fixtures.length}`)
   })
   after(() => removeDir(dir))
 
@@ -128,7 +127,7 @@ describe('command line', () => {
   })
 
   describe('config check', () => {
-    it('accepts each shared fixture, prints the effective configuration, and masks the secrets', async () => {
+    it('accepts each fixture, prints the effective configuration, and masks the secrets', async () => {
       for (const file of fixtures) {
         const run = await cli(['config', 'check', file])
         assert.equal(run.code, 0, `${file}\n${show(run)}`)
@@ -227,7 +226,7 @@ describe('command line', () => {
     })
 
     it('says nothing about dropped keys for a file the Agent saved', async () => {
-      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES, 'agent-saved-config.toml'), '--path', 'export.toml'])
+      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', 'export.toml'])
       assert.equal(run.code, 0, show(run))
       assert.doesNotMatch(run.stderr, /dropped/)
     })
@@ -252,7 +251,7 @@ describe('command line', () => {
     })
 
     it('uses $MF_EXPORT_CONFIG_FILE as the path when --path is not given', async () => {
-      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES, 'agent-saved-config.toml')], {
+      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml')], {
         MF_EXPORT_CONFIG_FILE: '/opt/export/config.toml',
       })
       assert.equal(run.code, 0, show(run))
@@ -277,7 +276,7 @@ describe('command line', () => {
 
     it('refuses a --path the Agent would mangle (it strips spaces and splits on commas)', async () => {
       for (const path of ['/configs/my export.toml', '/configs/a,b.toml']) {
-        const run = await cli(['config', 'agent-command', '--file', join(FIXTURES, 'agent-saved-config.toml'), '--path', path])
+        const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', path])
         assert.equal(run.code, 2, show(run))
         assert.equal(run.stdout, '')
         assert.match(run.stderr, /spaces or commas/)

@@ -21,10 +21,9 @@ import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 import { withDeadline } from '../helpers/wait.js'
+import { FIXTURES_DIR } from '../helpers/fixtures.js'
 
 const run = promisify(execFile)
-// Tests run from the repository root; the fixtures are shared with the other parts of the project.
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures')
 const MAIN = resolve(process.cwd(), 'dist/src/main.js')
 
 /** A fresh temp dir, removed after the test. */
@@ -201,13 +200,13 @@ describe('configuration at start', () => {
     assertNoSecrets(serviceOutput(service), { 'MQTT password': password }, 'the log')
   })
 
-  const fixtures = readdirSync(FIXTURES).filter((f) => /\.(toml|json)$/.test(f))
-  it('finds the three shared config fixtures', () => {
+  const fixtures = readdirSync(FIXTURES_DIR).filter((f) => /\.(toml|json)$/.test(f))
+  it('finds the three config fixtures', () => {
     assert.deepEqual(fixtures.sort(), ['agent-saved-config.json', 'agent-saved-config.toml', 'seed-doc-config.toml'])
   })
   for (const name of fixtures) {
     it(`passes "config check" on the fixture ${name}, with its password masked`, async () => {
-      const path = join(FIXTURES, name)
+      const path = join(FIXTURES_DIR, name)
       const text = await readFile(path, 'utf8')
       const fixture = (name.endsWith('.json') ? JSON.parse(text) : parseToml(text)) as {
         mqtt: { password: string; url?: string; host?: string }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
 import { encodeMainfluxMessage } from '../../src/route/mfx.js'
@@ -19,9 +19,8 @@ import type { LogEntry, ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
+import { FIXTURES_DIR } from '../helpers/fixtures.js'
 
-// Tests run from the repository root; the fixtures are shared with the other parts of the project.
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures')
 
 /** A route as the Go service's config structure has it: the only route keys the Agent keeps. */
 interface AgentRoute {
@@ -173,7 +172,7 @@ async function waitForEmptyQueue(service: ServiceProcess): Promise<void> {
 
 describe('the Agent config file shape used by these tests', () => {
   it('is byte for byte the shape of fixtures/agent-saved-config.toml', async () => {
-    const fixture = await readFile(join(FIXTURES, 'agent-saved-config.toml'), 'utf8')
+    const fixture = await readFile(join(FIXTURES_DIR, 'agent-saved-config.toml'), 'utf8')
     const channel = 'channels/05ff7d0b-62be-433a-9eff-cd963b4c6b5d/messages'
     const text = agentSavedToml({
       file: '/configs/export/config.toml',

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test'
 import { parse } from 'smol-toml'
 import { agentReadyToml } from '../../src/cli/agent-file.js'
 import { configFromRaw, parseConfigText } from '../../src/config/index.js'
+import { FIXTURES_DIR } from '../helpers/fixtures.js'
 
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures')
 /** TOML as plain objects (smol-toml makes null-prototype ones). */
 const toml = (text: string): unknown => JSON.parse(JSON.stringify(parse(text)))
 
@@ -29,7 +29,7 @@ describe('a config file made ready for the Agent', () => {
 
   for (const name of ['seed-doc-config.toml', 'agent-saved-config.toml', 'agent-saved-config.json']) {
     it(`configures the service exactly as the original does (${name})`, () => {
-      const path = resolve(FIXTURES, name)
+      const path = resolve(FIXTURES_DIR, name)
       const raw = parseConfigText(readFileSync(path, 'utf8'), path)
       const ready = parseConfigText(agentReadyToml(raw).text, path)
       assert.deepEqual(configFromRaw(ready, { fileName: name, env: {} }).config, configFromRaw(raw, { fileName: name, env: {} }).config)

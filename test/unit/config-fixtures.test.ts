@@ -4,17 +4,16 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import type { ParsedConfig } from '../../src/config/index.js'
 import { configFromRaw, parseConfigText } from '../../src/config/index.js'
+import { FIXTURES_DIR } from '../helpers/fixtures.js'
 
-// Tests run from the repository root; the fixtures are shared with the other parts of the project.
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures')
 
 function loadFixture(name: string, env: NodeJS.ProcessEnv = {}): ParsedConfig {
-  const text = readFileSync(path.join(FIXTURES, name), 'utf8')
+  const text = readFileSync(path.join(FIXTURES_DIR, name), 'utf8')
   return configFromRaw(parseConfigText(text, name), { fileName: name, env })
 }
 
 void describe('config fixtures written by users and by the Mainflux Agent', () => {
-  const files = readdirSync(FIXTURES).filter((f) => /\.(toml|json)$/.test(f))
+  const files = readdirSync(FIXTURES_DIR).filter((f) => /\.(toml|json)$/.test(f))
 
   void it('finds the three known fixtures', () => {
     assert.deepEqual(files.sort(), ['agent-saved-config.json', 'agent-saved-config.toml', 'seed-doc-config.toml'])

@@ -79,7 +79,7 @@ async function measureOn(
 
 /** One line for the console while the bench runs. */
 export function summary(r: RunResult): string {
-  const k = (n: number): string => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)}k` : '–')
+  const k = (n: number): string => (Number.isFinite(n) ? (n < 10_000 ? n.toFixed(0) : `${(n / 1000).toFixed(1)}k`) : "–")
   const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 0) : '–')
   return `${r.scenario.padEnd(28)} ${r.system.padEnd(20)} q${r.spec.qos}  ${k(r.throughputPerS).padStart(6)} msg/s  p50 ${ms(r.delivery.p50Ms)} ms  p99 ${ms(r.delivery.p99Ms)} ms  rss ${r.peakRssMiB?.toFixed(0) ?? '–'} MiB  cpu ${r.cpuS?.toFixed(1) ?? '–'}/${r.brokerCpuS?.toFixed(1) ?? '–'}/${r.natsCpuS?.toFixed(1) ?? '–'} s  ${r.delivery.received}/${r.load.count}${r.note !== undefined ? `  (${r.note})` : ''}`
 }

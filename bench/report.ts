@@ -22,7 +22,8 @@ export interface RunInfo {
   durationS: number
   mode: string
   reps: number
-  workers: number
+  /** What the service rows run with: the default configuration, or a labelled tuned one. */
+  configuration: string
   reader: string
   machine: string
   loadBefore: string
@@ -49,8 +50,8 @@ function storeOf(r: RunResult): string {
   return r.spec.kind === 'service' ? r.spec.store : '–'
 }
 
-function workersOf(r: RunResult): string {
-  if (r.spec.kind === 'service') return String(r.spec.workers)
+function inFlightOf(r: RunResult): string {
+  if (r.spec.kind === 'service') return r.spec.maxInflight !== undefined ? String(r.spec.maxInflight) : 'auto'
   if (r.spec.kind === 'plain') return (r.spec.maxInFlight ?? 0) > 0 ? String(r.spec.maxInFlight) : '∞'
   return '20'
 }
@@ -63,7 +64,7 @@ function runTable(s: Section): string[] {
   for (const r of s.runs) {
     const isBase = r.spec.kind !== 'service'
     rows.push([
-      '', r.scenario, isBase ? `*${r.system}*` : r.system, String(r.spec.qos), storeOf(r), workersOf(r),
+      '', r.scenario, isBase ? `*${r.system}*` : r.system, String(r.spec.qos), storeOf(r), inFlightOf(r),
       int(r.throughputPerS), ms(r.delivery.p50Ms), ms(r.delivery.p99Ms), num(r.peakRssMiB, 0),
       `${num(r.cpuS)} / ${num(r.brokerCpuS)}`,
       r.cpuS === undefined || r.delivery.received === 0 ? '–' : num((r.cpuS * 1e6) / r.delivery.received, 0),
@@ -76,11 +77,22 @@ function runTable(s: Section): string[] {
 
 function drainTable(s: Section): string[] {
   const rows = [
-    '| scenario | run | QoS | msg/s | reconnect wait s | drain / burst | peak RSS MiB | received |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | run | QoS | msg/s | reconnect wait s | drain / burst | drain / plain pipe burst | peak RSS MiB | received |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const r of s.runs) {
-    rows.push(`| ${r.scenario} | ${r.system} | ${r.spec.qos} | ${int(r.throughputPerS)} | ${num(r.extra?.reconnectWaitS)} | ${pct(r.extra?.drainVsBurst)} | ${num(r.peakRssMiB, 0)} | ${int(r.delivery.received)}${r.note !== undefined ? ` (${r.note})` : ''} |`)
+    rows.push(`| ${r.scenario} | ${r.system} | ${r.spec.qos} | ${int(r.throughputPerS)} | ${num(r.extra?.reconnectWaitS)} | ${pct(r.extra?.drainVsBurst)} | ${pct(r.extra?.vsPipe)} | ${num(r.peakRssMiB, 0)} | ${int(r.delivery.received)}${r.note !== undefined ? ` (${r.note})` : ''} |`)
+  }
+  return rows
+}
+
+function limitTable(s: Section): string[] {
+  const rows = [
+    '| scenario | system | in flight | msg/s | ceiling msg/s (20 per round trip) | vs ceiling | p99 ms | peak RSS MiB | received |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of s.runs) {
+    rows.push(`| ${r.scenario} | ${r.system} | ${inFlightOf(r)} | ${int(r.throughputPerS)} | ${int(r.extra?.ceilingPerS)} | ${pct(r.extra?.vsCeiling)} | ${ms(r.delivery.p99Ms)} | ${num(r.peakRssMiB, 0)} | ${int(r.delivery.received)}${r.note !== undefined ? ` (${r.note})` : ''} |`)
   }
   return rows
 }
@@ -102,10 +114,10 @@ export function renderResults(info: RunInfo, targets: TargetStatus[], sections: 
     '',
     `Produced by \`${info.command}\` (${info.mode} mode) on ${info.startedAt}; the run took ${Math.round(info.durationS)} s.`,
     `Machine: ${info.machine}. Load average before / after: ${info.loadBefore} / ${info.loadAfter}.`,
-    `Commit ${info.commit}. Service route \`workers\` = ${info.workers} unless a row says otherwise; reader: ${info.reader};`,
-    `burst and sweep rows are the median of ${info.reps} interleaved run(s). How the figures are made: bench/README.md.`,
+    `Commit ${info.commit}. Service: ${info.configuration}, unless a row says "tuned"; reader: ${info.reader};`,
+    `burst, uplink and sweep rows are the median of ${info.reps} interleaved run(s). How the figures are made: bench/README.md.`,
     '',
-    '## Targets (issue #6)',
+    '## Targets (issues #9 and #6)',
     '',
     '| target | measured | status |',
     '|---|---|---|',
@@ -114,7 +126,8 @@ export function renderResults(info: RunInfo, targets: TargetStatus[], sections: 
   ]
   for (const s of sections) {
     out.push(`## ${s.title}`, '', s.about, '')
-    if (s.id === 'drain') out.push(...drainTable(s))
+    if (s.id === 'drain' || s.id === 'uplink-drain') out.push(...drainTable(s))
+    else if (s.id === 'uplink-limit20') out.push(...limitTable(s))
     else if (s.id === 'rss') out.push(...rssTable(s))
     else out.push(...runTable(s))
     out.push('')

@@ -23,24 +23,40 @@ export function buildPanels(sections: readonly Section[], plan: Plan): Panel[] {
       series: [
         { name: 'plain pipe', color: COLORS.plain, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'plain')) },
         { name: 'mosquitto_pub -l', color: COLORS.mpub, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'mosquitto_pub')) },
-        { name: `service memory w${plan.workers}`, color: COLORS.memory, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'service' && r.spec.store === 'memory')) },
-        { name: `service file w${plan.workers}`, color: COLORS.file, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'service' && r.spec.store === 'file')) },
+        { name: 'service memory', color: COLORS.memory, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'service' && r.spec.store === 'memory')) },
+        { name: 'service file (default)', color: COLORS.file, values: qs.map((q) => pick(q, (r) => r.spec.kind === 'service' && r.spec.store === 'file')) },
       ],
     })
   }
-  const sweep = runs(sections, 'workers')
-  if (sweep.length > 0) {
-    const colors = [COLORS.memory, COLORS.file, COLORS.extra, COLORS.extra2]
+  const up = runs(sections, 'uplink')
+  if (up.length > 0) {
+    const groups = plan.uplinkRtts.flatMap((rtt) => plan.uplinkQos.map((q) => ({ rtt, q, label: `${rtt} ms q${q}` })))
+    const pick = (kind: 'plain' | 'service'): Array<number | undefined> =>
+      groups.map((g) => up.find((r) => r.scenario.startsWith(`uplink ${g.rtt} ms,`) && r.spec.qos === g.q && r.spec.kind === kind)?.throughputPerS)
     panels.push({
-      title: 'In-flight bound (workers), file store, burst',
+      title: 'Uplink (proxy delay, default config): throughput',
+      yLabel: 'msg/s received',
+      groups: groups.map((g) => g.label),
+      series: [
+        { name: 'plain pipe', color: COLORS.plain, values: pick('plain') },
+        { name: 'service file (default)', color: COLORS.file, values: pick('service') },
+      ],
+    })
+  }
+  const sweep = runs(sections, 'inflight')
+  if (sweep.length > 0) {
+    const colors = [COLORS.memory, COLORS.extra, COLORS.extra2, COLORS.mpub]
+    panels.push({
+      title: 'In-flight window (max_inflight), file store, loopback burst',
       yLabel: 'msg/s received',
       groups: plan.sweepQos.map((q) => `QoS ${q}`),
       series: [
         { name: 'plain pipe (∞)', color: COLORS.plain, values: plan.sweepQos.map((q) => sweep.find((r) => r.spec.qos === q && r.spec.kind === 'plain' && (r.spec.maxInFlight ?? 0) === 0)?.throughputPerS) },
-        ...plan.workersSweep.map((w, i) => ({
-          name: `workers ${w}`,
+        { name: 'auto (default)', color: COLORS.file, values: plan.sweepQos.map((q) => sweep.find((r) => r.spec.qos === q && r.spec.kind === 'service' && r.spec.maxInflight === undefined)?.throughputPerS) },
+        ...plan.inflightSweep.map((w, i) => ({
+          name: `max_inflight ${w} (tuned)`,
           color: colors[i % colors.length]!,
-          values: plan.sweepQos.map((q) => sweep.find((r) => r.spec.qos === q && r.spec.kind === 'service' && r.spec.workers === w)?.throughputPerS),
+          values: plan.sweepQos.map((q) => sweep.find((r) => r.spec.qos === q && r.spec.kind === 'service' && r.spec.maxInflight === w)?.throughputPerS),
         })),
       ],
     })

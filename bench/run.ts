@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [--workers N] [--reps N] [--reader mosquitto_sub|node] [--only a,b] [--out DIR]`
+// `npm run bench [-- --quick] [--max-inflight N] [--reps N] [--reader mosquitto_sub|node] [--only a,b] [--out DIR]`
 //
 // Starts its own nats-server and Mosquitto on free loopback ports, runs the built service as a
-// separate process, and measures it beside two baselines on the same brokers: the plain NATS→MQTT
-// pipe (bench/plain-pipe.ts) and `mosquitto_pub -l`. Writes results.md, results.png and the raw
+// separate process with the configuration users have, and measures it beside two baselines on the
+// same brokers, on the loopback and through a proxy that delays each direction like a WAN uplink:
+// the plain NATS→MQTT pipe (bench/plain-pipe.ts) and `mosquitto_pub -l`. Writes results.md, results.png and the raw
 // figures (out/results.json). See bench/README.md.
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -28,6 +29,7 @@ import type { RunInfo, Section } from './report.js'
 import { buildPanels } from './results-chart.js'
 import type { BenchEnv, Qos, SystemSpec } from './systems.js'
 import { evaluateTargets } from './targets.js'
+import { uplink } from './uplink.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** A burst slower than this is not repeated (see `repeated`). */
@@ -37,7 +39,7 @@ const repoRoot = resolve(here, '..', '..')
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    workers: { type: 'string' },
+    'max-inflight': { type: 'string' },
     reps: { type: 'string' },
     reader: { type: 'string', default: 'mosquitto_sub' },
     only: { type: 'string' },
@@ -49,7 +51,7 @@ const only = opts.only?.split(',').map((g) => {
   if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group "${g}" (${GROUPS.join(', ')})`)
   return g as Group
 })
-const plan: Plan = makePlan(mode, opts.workers === undefined ? undefined : Number(opts.workers), only)
+const plan: Plan = makePlan(mode, opts['max-inflight'] === undefined ? undefined : Number(opts['max-inflight']), only)
 if (opts.reps !== undefined) plan.reps = Number(opts.reps)
 const readerKind = opts.reader as ReaderKind
 if (readerKind !== 'mosquitto_sub' && readerKind !== 'node') throw new Error('--reader: mosquitto_sub or node')
@@ -85,7 +87,7 @@ try {
     brokerPid: findPid(broker.configPath) ?? -1,
     natsPid: findPid(`-p ${nats.port} `) ?? -1,
   }
-  log(`${mode} run: groups ${[...plan.groups].join(', ')}; workers ${plan.workers}; reps ${plan.reps}; reader ${readerKind}; nats ${nats.url}, mosquitto ${broker.url}`)
+  log(`${mode} run: groups ${[...plan.groups].join(', ')}; service ${configuration()}; reps ${plan.reps}; reader ${readerKind}; nats ${nats.url}, mosquitto ${broker.url}`)
 
   const sections: Section[] = []
   let appendix = ''
@@ -101,12 +103,13 @@ try {
     }
   }
   const k = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`)
-  const services = (qos: Qos, workers: number): SystemSpec[] => plan.stores.map((store) => ({ kind: 'service', qos, store, workers }))
+  const tuned = plan.maxInflight !== undefined ? { maxInflight: plan.maxInflight } : {}
+  const services = (qos: Qos): SystemSpec[] => plan.stores.map((store) => ({ kind: 'service', qos, store, ...tuned }))
   const baselines = (qos: Qos): SystemSpec[] => [{ kind: 'plain', qos }, { kind: 'mosquitto_pub', qos }]
 
   if (plan.groups.has('burst')) {
     const scenario = `burst ${k(plan.burstCount)}`
-    const runs = await repeated(plan.reps, plan.burstQos.flatMap((q) => [...baselines(q), ...services(q, plan.workers)].map((spec) => () => run(scenario, spec, plan.burstCount, 0))))
+    const runs = await repeated(plan.reps, plan.burstQos.flatMap((q) => [...baselines(q), ...services(q)].map((spec) => () => run(scenario, spec, plan.burstCount, 0))))
     sections.push({
       id: 'burst',
       title: `Burst: ${plan.burstCount.toLocaleString('en-US')} messages of ${plan.size} B`,
@@ -114,21 +117,24 @@ try {
       runs,
     })
   }
-  if (plan.groups.has('workers')) {
-    const scenario = `burst ${k(plan.burstCount)}, in-flight sweep`
-    // At QoS 2 the unbounded plain pipe is in the burst table already (and takes minutes); here
-    // the plain pipe gets the same bound as the service instead, and once also the socket fix.
+  if (plan.groups.has('uplink')) {
+    for (const section of await uplink(env, plan, run, repeated, log)) sections.push(section)
+  }
+  if (plan.groups.has('inflight')) {
+    const scenario = `burst ${k(plan.burstCount)}, max_inflight sweep`
+    // Tuned rows: users run auto. At QoS 2 the unbounded plain pipe is in the burst table already
+    // (and takes minutes); here the plain pipe gets the same bound as the service instead.
     const specs = plan.sweepQos.flatMap((q): SystemSpec[] => [
       ...(q === 2 ? [] : [{ kind: 'plain', qos: q } as const]),
-      ...plan.workersSweep.map((w): SystemSpec => ({ kind: 'service', qos: q, store: 'file', workers: w })),
-      ...(q === 2 ? plan.workersSweep.map((w): SystemSpec => ({ kind: 'plain', qos: q, maxInFlight: w })) : []),
-      ...(q === 2 && plan.mode === 'full' ? [{ kind: 'plain', qos: q, maxInFlight: 1000, coalesce: true } as const] : []),
+      { kind: 'service', qos: q, store: 'file' },
+      ...plan.inflightSweep.map((w): SystemSpec => ({ kind: 'service', qos: q, store: 'file', maxInflight: w })),
+      ...(q === 2 ? plan.inflightSweep.map((w): SystemSpec => ({ kind: 'plain', qos: q, maxInFlight: w })) : []),
     ])
     const runs = await repeated(plan.reps, specs.map((spec) => () => run(scenario, spec, plan.burstCount, 0)))
     sections.push({
-      id: 'workers',
-      title: 'How throughput depends on the in-flight bound',
-      about: `The service with the file store and route \`workers\` = ${plan.workersSweep.join(', ')} (its bound on unacknowledged publishes). At QoS 2, instead of the unbounded plain pipe (see the burst table), the plain pipe with the same bound added (a counter and an array, see bench/plain-pipe.ts)${plan.mode === 'full' ? ', and once with "coalesce": its socket corked from each read until setImmediate, so that the PUBRELs mqtt.js writes one per tick leave in one write' : ''}. "in flight" ∞: the plain pipe as is.`,
+      id: 'inflight',
+      title: 'How loopback throughput depends on the in-flight window (tuned rows)',
+      about: `The service with the file store, \`[mqtt] max_inflight\` = auto (the default) and, **tuned**, ${plan.inflightSweep.join(', ')}. At QoS 2, instead of the unbounded plain pipe (see the burst table), the plain pipe with the same bound added (a counter and an array, see bench/plain-pipe.ts). "in flight" ∞: the plain pipe as is.`,
       runs,
     })
   }
@@ -140,7 +146,7 @@ try {
           ...(plan.pacedBaselines ? baselines(q) : []),
           // Nagle's algorithm against QoS 0 (nothing comes back to carry the TCP ACK): see docs/performance.md.
           ...(plan.mode === 'full' && q === 0 ? [{ kind: 'plain', qos: q, noDelay: true } as const] : []),
-          ...plan.pacedStores.map((store): SystemSpec => ({ kind: 'service', qos: q, store, workers: plan.workers })),
+          ...plan.pacedStores.map((store): SystemSpec => ({ kind: 'service', qos: q, store, ...tuned })),
         ]
         for (const spec of specs) {
           const r = await run(`paced ${k(rate)}/s`, spec, rate * plan.pacedSeconds, rate, env, 30_000 + 3000 * plan.pacedSeconds)
@@ -160,7 +166,7 @@ try {
     for (const q of plan.drainQos) {
       if (interrupted) break
       try {
-        const [ref, drain] = await drainScenario(env, q, 'file', plan.workers, plan.drainCount, runTimeoutMs(plan.drainCount) * 2)
+        const [ref, drain] = await drainScenario(env, { kind: 'service', qos: q, store: 'file', ...tuned }, plan.drainCount, runTimeoutMs(plan.drainCount) * 2)
         log(summary(ref!))
         log(`${summary(drain!)}  reconnect wait ${drain!.extra?.reconnectWaitS?.toFixed(1)} s, drain/burst ${drain!.extra?.drainVsBurst?.toFixed(2)}`)
         runs.push(ref!, drain!)
@@ -177,7 +183,7 @@ try {
   }
   if (plan.groups.has('rss') && !interrupted) {
     try {
-      const r = await queuedRssScenario(env, 'file', plan.workers, plan.rssCount, plan.rssRate, Math.max(120_000, (plan.rssCount / plan.rssRate) * 4000))
+      const r = await queuedRssScenario(env, 'file', plan.rssCount, plan.rssRate, Math.max(120_000, (plan.rssCount / plan.rssRate) * 4000), plan.maxInflight)
       log(`${r.scenario}: queued ${r.extra?.queued}, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB, ingest ${Math.round(r.extra?.ingestPerS ?? 0)} msg/s`)
       sections.push({
         id: 'rss',
@@ -215,7 +221,7 @@ try {
     durationS,
     mode,
     reps: plan.reps,
-    workers: plan.workers,
+    configuration: configuration(),
     reader: readerKind === 'mosquitto_sub' ? '`mosquitto_sub -F \'%U %p\'` (separate process)' : 'mqtt.js in the bench process',
     machine: machine(),
     loadBefore,
@@ -230,7 +236,7 @@ try {
   const panels = buildPanels(sections, plan)
   if (panels.length > 0) {
     try {
-      await renderPng(chartSvg(panels, `mainflux-export bench, ${mode} mode, ${info.startedAt}, workers ${plan.workers}, ${info.machine}`), join(outDir, 'results.png'))
+      await renderPng(chartSvg(panels, `mainflux-export bench, ${mode} mode, ${info.startedAt}, ${configuration()}, ${info.machine}`), join(outDir, 'results.png'))
     } catch (err: unknown) {
       log(`chart not rendered: ${err instanceof Error ? err.message : String(err)}`)
     }
@@ -241,15 +247,25 @@ try {
   await teardown.run()
 }
 
-/** Runs every thunk `reps` times, interleaved (all once, then all again), and keeps the median run of each. */
-async function repeated(reps: number, thunks: Array<() => Promise<RunResult | undefined>>): Promise<RunResult[]> {
+/** What the service rows run with, for the report. */
+function configuration(): string {
+  return plan.maxInflight === undefined
+    ? 'default configuration (route workers = 10, file store, max_inflight auto)'
+    : `TUNED: max_inflight = ${plan.maxInflight} (route workers = 10, file store)`
+}
+
+/**
+ * Runs every thunk `reps` times, interleaved (all once, then all again), and keeps the median run of
+ * each. Unless `always`, a run that failed or crawled is not repeated (see below).
+ */
+async function repeated(reps: number, thunks: Array<() => Promise<RunResult | undefined>>, always = false): Promise<RunResult[]> {
   const all: Array<RunResult[]> = thunks.map(() => [])
   for (let rep = 0; rep < reps; rep++) {
     for (const [i, thunk] of thunks.entries()) {
       // A run that failed, timed out or crawled (the unbounded plain pipe at QoS 2) is in another
       // regime: repeating it would only cost minutes.
       const first = all[i]![0]
-      if (rep > 0 && (first === undefined || first.note !== undefined || first.throughputPerS < SLOW_PER_S)) continue
+      if (rep > 0 && (first === undefined || first.note !== undefined || (!always && first.throughputPerS < SLOW_PER_S))) continue
       const r = await thunk()
       if (r) all[i]!.push(r)
     }
@@ -269,10 +285,9 @@ async function profiles(env: BenchEnv, plan: Plan, run: RunFn, say: (l: string) 
   const base = join(rawDir, 'profiles')
   await rm(base, { recursive: true, force: true })
   const cases: Array<{ name: string; spec: SystemSpec; count: number }> = [
-    { name: `service-file-q2-w${plan.workers}`, spec: { kind: 'service', qos: 2, store: 'file', workers: plan.workers }, count: plan.profileCount },
-    { name: 'service-file-q2-w10', spec: { kind: 'service', qos: 2, store: 'file', workers: 10 }, count: plan.profileCount },
-    { name: `service-file-q1-w${plan.workers}`, spec: { kind: 'service', qos: 1, store: 'file', workers: plan.workers }, count: plan.profileCount },
-    { name: `service-file-q0-w${plan.workers}`, spec: { kind: 'service', qos: 0, store: 'file', workers: plan.workers }, count: plan.profileCount },
+    { name: 'service-file-q2', spec: { kind: 'service', qos: 2, store: 'file' }, count: plan.profileCount },
+    { name: 'service-file-q1', spec: { kind: 'service', qos: 1, store: 'file' }, count: plan.profileCount },
+    { name: 'service-file-q0', spec: { kind: 'service', qos: 0, store: 'file' }, count: plan.profileCount },
     { name: 'plain-pipe-q2', spec: { kind: 'plain', qos: 2 }, count: Math.min(30_000, plan.profileCount) },
     { name: 'plain-pipe-q2-max100', spec: { kind: 'plain', qos: 2, maxInFlight: 100 }, count: plan.profileCount },
   ]

@@ -121,6 +121,7 @@ export class Service {
   #startSink(): void {
     const sink = new MqttSink(this.#config.mqtt, this.#log.child({ component: 'mqtt' }))
     sink.on('connected', () => this.#dispatcher.schedule())
+    sink.on('room', () => process.nextTick(() => this.#dispatcher.pump()))
     sink.start()
     this.#sink = sink
     this.#dispatcher.setPublisher(sink)

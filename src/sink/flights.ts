@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream'
 import type { Packet } from 'mqtt'
 import type { Qos } from '../config/types.js'
 import type { Clock, InflightWindow } from './inflight-window.js'
@@ -45,7 +46,9 @@ export class Flights {
   readonly #qos: Qos
   readonly #now: Clock
   readonly #settled: () => void
-  readonly #unwritten = new Set<Flight>()
+  /** QoS 0 publishes handed to the socket while it needed to drain: not written yet, in order. */
+  #unwritten: Flight[] = []
+  #awaitingDrain = false
   /** QoS 2 publishes by packet id, until PUBCOMP. */
   readonly #qos2 = new Map<number, Flight>()
 
@@ -59,9 +62,29 @@ export class Flights {
 
   /** A publish is handed to mqtt.js: it takes a place in the window. */
   start(bytes: number, done: (err?: Error) => void): Flight {
-    const flight = new Flight(this, this.#window.sent(bytes), this.#now(), bytes, done)
-    if (this.#qos === 0) this.#unwritten.add(flight)
-    return flight
+    return new Flight(this, this.#window.sent(bytes), this.#now(), bytes, done)
+  }
+
+  /**
+   * QoS 0: the publish was handed to the socket. It is written (delivered, for QoS 0) at once if the
+   * socket's buffer is below its mark, else when the socket drains. mqtt.js would add one 'drain'
+   * listener per such publish, and each drain would then cost O(n²) to remove them: one listener
+   * here serves them all.
+   */
+  handed(flight: Flight, stream: Writable): void {
+    if (!stream.writableNeedDrain && this.#unwritten.length === 0) {
+      flight.complete()
+      return
+    }
+    this.#unwritten.push(flight)
+    if (this.#awaitingDrain) return
+    this.#awaitingDrain = true
+    stream.once('drain', () => {
+      this.#awaitingDrain = false
+      const written = this.#unwritten
+      this.#unwritten = []
+      for (const f of written) f.complete()
+    })
   }
 
   /** QoS 2: the packet id mqtt.js gave the publish, so that its PUBREC can be matched. */
@@ -73,8 +96,7 @@ export class Flights {
 
   /** Called by {@link Flight.complete}: the publish's outcome frees its place if it still has one. */
   completed(flight: Flight, err: Error | undefined): void {
-    if (this.#qos === 0) this.#unwritten.delete(flight)
-    else if (this.#qos === 2) this.#qos2.delete(flight.id)
+    if (this.#qos === 2) this.#qos2.delete(flight.id)
     if (flight.inWindow) {
       flight.inWindow = false
       if (err !== undefined && !isRefusal(err)) this.#window.released(flight.bytes)
@@ -88,22 +110,24 @@ export class Flights {
    * ahead of any later PUBLISH on the same stream, so a broker that reads in order has answered it
    * (and freed its own count, which Mosquitto's `max_inflight_messages` and MQTT 5's Receive
    * Maximum keep until PUBCOMP is sent) before it sees the next message: one window per round trip
-   * instead of one per two. The message stays in the store until PUBCOMP.
+   * instead of one per two. The message stays in the store until PUBCOMP. True if it freed a place.
    */
-  received(packet: Packet): void {
-    if (packet.cmd !== 'pubrec' || packet.messageId === undefined) return
+  received(packet: Packet): boolean {
+    if (packet.cmd !== 'pubrec' || packet.messageId === undefined) return false
     const flight = this.#qos2.get(packet.messageId)
-    if (flight === undefined || !flight.inWindow) return
+    if (flight === undefined || !flight.inWindow) return false
     const code = (packet as { reasonCode?: number }).reasonCode
-    if (code !== undefined && code >= 0x80) return // a refusal: the publish callback reports it
+    if (code !== undefined && code >= 0x80) return false // a refusal: the publish callback reports it
     flight.inWindow = false
     this.#window.acked(flight.sendNo, flight.sentAt, flight.bytes)
+    return true
   }
 
   /** The connection closed: QoS 0 publishes not yet written fail, to be sent again. */
   closed(): void {
-    const unwritten = [...this.#unwritten]
-    this.#unwritten.clear()
+    const unwritten = this.#unwritten
+    this.#unwritten = []
+    this.#awaitingDrain = false // that socket's 'drain' will never come
     for (const flight of unwritten) flight.complete(new Error('MQTT connection closed before the message was written'))
   }
 }

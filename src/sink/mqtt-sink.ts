@@ -18,6 +18,8 @@ export type SinkState = 'connected' | 'disconnected'
 export interface SinkEvents {
   connected: []
   disconnected: []
+  /** The window has room again without a publish having completed (QoS 2: a PUBREC). */
+  room: []
 }
 
 /** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
@@ -138,7 +140,11 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#client = client
     this.#watchAttempts(client)
     client.on('connect', (connack) => this.#onConnect(client, connack))
-    if (this.config.qos === 2) client.on('packetreceive', (packet) => this.#flights.received(packet))
+    if (this.config.qos === 2) {
+      client.on('packetreceive', (packet) => {
+        if (this.#flights.received(packet)) this.emit('room')
+      })
+    }
     client.on('close', () => {
       this.#resend.stop()
       // Not written before the socket closed: not delivered; the dispatcher queues them again.
@@ -230,6 +236,11 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       return
     }
     const flight = this.#flights.start(topic.length + payload.length, done)
+    if (this.config.qos === 0) {
+      client.publish(topic, payload, this.#publishOptions)
+      this.#flights.handed(flight, client.stream)
+      return
+    }
     client.publish(topic, payload, this.#publishOptions, flight.complete)
     if (this.config.qos === 2) this.#flights.identified(flight, this.#ids.getLastAllocated())
   }

@@ -178,6 +178,9 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
 
   const onConnection = (client: Socket): void => {
     accepted++
+    // A router forwards each packet as it comes: Nagle's algorithm here would hold small packets
+    // (PUBREL, PUBCOMP) for the peer's delayed ACK, a delay no real link adds.
+    client.setNoDelay(true)
     track(client)
     // Errors on either side end the link; they are expected here (resets are the point).
     client.on('error', () => undefined)
@@ -196,7 +199,7 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
       blackHole(link)
       return
     }
-    const upstream = connect({ port: targetPort, host: targetHost, allowHalfOpen: true })
+    const upstream = connect({ port: targetPort, host: targetHost, allowHalfOpen: true, noDelay: true })
     link.upstream = upstream
     track(upstream)
     upstream.on('error', () => {

@@ -156,9 +156,10 @@ describe('username, password and ACL on the cloud broker', () => {
     const metrics = await waitFor(
       async () => {
         const text = await metricsText(httpPort)
-        return /export_messages_rejected_total\{route="other"\} 2\b/.test(text) && text
+        // The broker acks the bridge and forwards to the reader at about the same time: wait for both.
+        return /export_messages_rejected_total\{route="other"\} 2\b/.test(text) && /export_messages_published_total\{route="export"\} 5\b/.test(text) && text
       },
-      { timeoutMs: 5000, what: 'export_messages_rejected_total{route="other"} 2' },
+      { timeoutMs: 5000, what: 'export_messages_rejected_total{route="other"} 2 and published{route="export"} 5' },
     )
     assert.match(metrics, /export_messages_published_total\{route="other"\} 0\b/)
     assert.match(metrics, /export_messages_published_total\{route="export"\} 5\b/)

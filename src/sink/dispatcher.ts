@@ -62,6 +62,8 @@ export class Dispatcher {
   #scheduled = false
   #claiming = true
   #idleWaiters: Array<() => void> = []
+  /** The last ack, or when the window last went from empty to busy: /health's "in flight without an ack". */
+  #ackAwaitedSince = 0
 
   constructor(store: MessageStore, observer: DeliveryObserver) {
     this.#store = store
@@ -120,6 +122,11 @@ export class Dispatcher {
       this.#scheduled = false
       this.pump()
     })
+  }
+
+  /** How long messages have been in flight with no ack coming back (0 when none is in flight). */
+  ackWaitMs(now = Date.now()): number {
+    return this.#inFlightTotal === 0 ? 0 : now - this.#ackAwaitedSince
   }
 
   inFlight(routeId?: string): number {
@@ -203,6 +210,7 @@ export class Dispatcher {
         const free = Math.min(lane.route.workers - lane.inFlight, budget - sent, publisher.maxInFlight - this.#inFlightTotal)
         if (free > 0) {
           const batch = store.claim(lane.route.id, free)
+          if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
           for (const message of batch) {
             lane.inFlight++
             this.#inFlightTotal++
@@ -223,6 +231,7 @@ export class Dispatcher {
     lane.inFlight--
     this.#inFlightTotal--
     const routeId = lane.route.id
+    if (!err || isRefusal(err)) this.#ackAwaitedSince = Date.now()
     if (!err) {
       this.#store.ack(routeId, message)
       message.onDelivered?.()

@@ -3,6 +3,7 @@ import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { maskText } from '../secret-mask.js'
 
 export type LinkState = 'connected' | 'disconnected'
 
@@ -50,7 +51,8 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
   }
 
   async #connect(): Promise<NatsConnection> {
-    this.#log.info({ servers: this.#servers }, 'connecting to NATS')
+    // The URLs may carry a user and password (or a token): never shown (issue 10).
+    this.#log.info({ servers: this.#servers.map(maskText) }, 'connecting to NATS')
     const nc = await connect({
       servers: this.#servers,
       name: 'mainflux-export',
@@ -67,7 +69,8 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
       throw new Error('NATS link closed while connecting')
     }
     this.#setState('connected')
-    this.#log.info({ server: nc.getServer() }, 'connected to NATS')
+    this.#lastError = undefined
+    this.#log.info({ server: maskText(nc.getServer()) }, 'connected to NATS')
     void this.#watch(nc) // status loop: ends when the connection closes
     return nc
   }
@@ -76,12 +79,14 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
     for await (const status of nc.status()) {
       switch (status.type) {
         case 'disconnect':
-          this.#lastError = `NATS disconnected from ${status.server}`
-          this.#log.warn({ server: status.server }, 'NATS disconnected')
+          this.#lastError = `NATS disconnected from ${maskText(status.server)}`
+          this.#log.warn({ server: maskText(status.server) }, 'NATS disconnected')
           this.#setState('disconnected')
           break
         case 'reconnect':
-          this.#log.info({ server: status.server }, 'NATS reconnected')
+          // The fault the last error described (a lost connection, a refused reconnect) is over.
+          this.#lastError = undefined
+          this.#log.info({ server: maskText(status.server) }, 'NATS reconnected')
           this.#setState('connected')
           break
         case 'error':

@@ -82,7 +82,7 @@ function safeDecode(value: string): string {
 export function maskText(text: string): string {
   let out = text
   if (out.includes('://')) out = out.replace(URL_CREDENTIALS, maskUrlCredentials)
-  if (out.includes('PRIVATE KEY-----')) out = out.replace(PRIVATE_KEY, `-----BEGIN $1PRIVATE KEY----- ${MASK} -----END $1PRIVATE KEY-----`)
+  if (out.includes('PRIVATE KEY-----')) out = out.replace(PRIVATE_KEY, MASK)
   if (/bearer/i.test(out)) out = out.replace(BEARER, `$1 ${MASK}`)
   for (const secret of rememberedByLength) if (out.includes(secret)) out = out.split(secret).join(MASK)
   return out

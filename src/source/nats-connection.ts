@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/transport-node'
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { maskText } from '../secret-mask.js'
@@ -10,6 +10,39 @@ export type LinkState = 'connected' | 'disconnected'
 export interface NatsLinkEvents {
   connected: []
   disconnected: []
+}
+
+/** The servers without their credentials, and the credentials as nats.js takes them. */
+export interface NatsServersAndAuth {
+  servers: string[]
+  auth: Pick<ConnectionOptions, 'user' | 'pass' | 'token'>
+}
+
+/**
+ * Takes `user:password@` (or a token, `token@`) out of the server URLs, as the Go service's
+ * client honours them: nats.js ignores credentials in a URL (and reads a password that starts with
+ * digits as the port). The first URL that has credentials gives them for every server.
+ */
+export function natsServersAndAuth(urls: readonly string[]): NatsServersAndAuth {
+  let auth: NatsServersAndAuth['auth'] = {}
+  const servers = urls.map((text) => {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      // The config accepted it; nats.js reports what it cannot dial.
+      return text
+    }
+    if (url.username === '' && url.password === '') return text
+    if (Object.keys(auth).length === 0) {
+      const user = decodeURIComponent(url.username)
+      auth = url.password === '' ? { token: user } : { user, pass: decodeURIComponent(url.password) }
+    }
+    url.username = ''
+    url.password = ''
+    return url.href.replace(/\/$/, '')
+  })
+  return { servers, auth }
 }
 
 /**
@@ -53,8 +86,10 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
   async #connect(): Promise<NatsConnection> {
     // The URLs may carry a user and password (or a token): never shown (issue 10).
     this.#log.info({ servers: this.#servers.map(maskText) }, 'connecting to NATS')
+    const { servers, auth } = natsServersAndAuth(this.#servers)
     const nc = await connect({
-      servers: this.#servers,
+      servers,
+      ...auth,
       name: 'mainflux-export',
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,

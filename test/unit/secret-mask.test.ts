@@ -41,7 +41,7 @@ void describe('secret masking (issue 10, item 3)', () => {
     })
 
     void it('masks PEM private keys, whole or cut off, and keeps certificates', () => {
-      assert.equal(maskText(`key: ${KEY} end`), `key: -----BEGIN EC PRIVATE KEY----- ${MASK} -----END EC PRIVATE KEY----- end`)
+      assert.equal(maskText(`key: ${KEY} end`), `key: ${MASK} end`)
       assert.ok(!maskText(KEY.slice(0, 90)).includes('MHcCAQEE'))
       const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
       assert.equal(maskText(cert), cert)

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
@@ -30,6 +30,14 @@ const MEMORY_MAX_ACK_PENDING = 20_000
 const FILE_ACK_WAIT_MS = 10_000
 /** A message the store refused (full) comes back after this delay. */
 const REFUSED_REDELIVERY_MS = 5000
+/**
+ * Replicas of a stream the service creates on a NATS cluster: 3 survives the loss of any one node
+ * (issue 10: a message NATS acknowledged to its publisher must not die with the node that had it).
+ * A smaller cluster refuses 3; the next lower count is tried then.
+ */
+const CLUSTER_REPLICAS = [3, 2, 1] as const
+/** JetStream API errors that mean "not that many replicas here": insufficient resources, not clustered. */
+const REPLICAS_REFUSED = new Set([10023, 10074])
 
 /**
  * A JetStream route (`source = "jetstream"`): a durable pull consumer on `stream`, created with
@@ -108,8 +116,25 @@ export class JetStreamSubscription implements RouteSource {
       }
     } catch (err: unknown) {
       if (!isNotFound(err)) throw err
-      await jsm.streams.add({ name: stream, subjects: [subject] })
-      this.#log.info({ stream, subject }, 'JetStream stream created')
+      await this.#createStream(jsm)
+    }
+  }
+
+  /** Creates the stream, replicated on a cluster (as many replicas as it takes, up to 3). */
+  async #createStream(jsm: JetStreamManager): Promise<void> {
+    const { stream, subject } = this.#opts
+    // A clustered server names its cluster in INFO; a single server takes one replica only.
+    const counts = this.#nc.info?.cluster !== undefined ? CLUSTER_REPLICAS : ([1] as const)
+    for (const replicas of counts) {
+      try {
+        await jsm.streams.add({ name: stream, subjects: [subject], num_replicas: replicas })
+        this.#log.info({ stream, subject, replicas }, 'JetStream stream created')
+        return
+      } catch (err: unknown) {
+        const refused = err instanceof JetStreamApiError && REPLICAS_REFUSED.has(err.code)
+        if (!refused || replicas === 1) throw err
+        this.#log.info({ stream, replicas, err: describeError(err) }, 'JetStream refused this many replicas; trying fewer')
+      }
     }
   }
 

@@ -8,7 +8,9 @@ import { RateLimitedLog } from './rate-limited-log.js'
 import { Route } from './route/route.js'
 import { RouteStats } from './route/route-stats.js'
 import { Dispatcher } from './sink/dispatcher.js'
-import { MqttSink, checkMqttConfig } from './sink/mqtt-sink.js'
+import type { WindowState } from './sink/inflight-window.js'
+import { checkMqttConfig } from './sink/client-options.js'
+import { MqttSink } from './sink/mqtt-sink.js'
 import { CoreSubscription } from './source/core-subscription.js'
 import { NatsLink } from './source/nats-connection.js'
 import { JetStreamSubscription } from './source/jetstream-subscription.js'
@@ -37,6 +39,8 @@ export interface ServiceStatus {
    */
   deadLetteredLastHour: number
   routes: RouteStatus[]
+  /** The MQTT connection's window of unacknowledged publishes (all routes). */
+  window: WindowState | undefined
 }
 
 export interface RouteStatus {
@@ -247,6 +251,7 @@ export class Service {
       ackWaitMs: this.#dispatcher.ackWaitMs(),
       deadLetteredLastHour: 0,
       routes,
+      window: this.#sink?.window(),
     }
   }
 
@@ -352,6 +357,6 @@ export class Service {
   }
 }
 
-function dispatchRoute(rc: RouteConfig): { id: string; workers: number; priority: number } {
-  return { id: rc.natsTopic, workers: rc.workers, priority: rc.priority }
+function dispatchRoute(rc: RouteConfig): { id: string; priority: number } {
+  return { id: rc.natsTopic, priority: rc.priority }
 }

@@ -1,4 +1,5 @@
-import { coerceChoice, expected } from './coerce.js'
+import { coerceChoice, coerceInteger, expected } from './coerce.js'
+import { CONFIG_LIMITS } from './defaults.js'
 import type { LogLevel, OverflowPolicy, Qos, RouteSource, RouteType, StoreKind } from './types.js'
 
 /** `log_level`: debug, info, warn or error (any case). */
@@ -41,4 +42,15 @@ export function parseRouteType(value: unknown, what: string): RouteType {
 /** A route's `source`: core or jetstream. */
 export function parseRouteSource(value: unknown, what: string): RouteSource {
   return coerceChoice(value, what, ['core', 'jetstream'] as const)
+}
+
+/** `[mqtt] max_inflight`: `auto`, or a number of messages up to what packet ids allow. */
+export function parseMaxInflight(value: unknown, what: string): number | 'auto' {
+  if (typeof value === 'string' && value.trim().toLowerCase() === 'auto') return 'auto'
+  try {
+    return coerceInteger(value, what, { min: 1, max: CONFIG_LIMITS.maxInflightMax })
+  } catch (err: unknown) {
+    if (err instanceof Error && err.message.includes('must be')) throw new Error(`${err.message} (MQTT packet ids allow ${CONFIG_LIMITS.maxInflightMax} unacknowledged messages)`)
+    throw expected(what, `"auto" or an integer from 1 to ${CONFIG_LIMITS.maxInflightMax}`, value)
+  }
 }

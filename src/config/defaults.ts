@@ -16,6 +16,7 @@ export const CONFIG_DEFAULTS = {
   qos: 0,
   protocolVersion: 4,
   keepAliveMs: 30_000,
+  maxInflight: 'auto',
   storeType: 'file',
   storePath: './export-store',
   storeMaxBytes: 1024 ** 3,
@@ -34,6 +35,8 @@ export const CONFIG_LIMITS = {
   keepAliveMinMs: 1000,
   keepAliveMaxMs: 65_535_000,
   priorityMax: 9,
+  /** MQTT packet identifiers are 16 bits, 0 excluded: no more can be unacknowledged at once. */
+  maxInflightMax: 65_535,
   portMax: 65_535,
   /** MQTT packet ids are 16 bits: no more QoS 1/2 messages can be unacknowledged at once. */
   workersMax: 65_535,

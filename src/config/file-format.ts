@@ -106,6 +106,7 @@ export function toFileObject(config: Config): Record<string, unknown> {
       skip_tls_ver: mqtt.skipTlsVerify,
       protocol_version: mqtt.protocolVersion,
       keep_alive: formatDuration(mqtt.keepAliveMs),
+      max_inflight: mqtt.maxInflight,
     },
     store: {
       type: store.type,

@@ -1,5 +1,5 @@
 import { coerceBoolean, coerceInteger, coerceString, describeValue } from './coerce.js'
-import { parseLogLevel, parseOverflow, parseProtocolVersion, parseQos, parseStoreKind } from './choices.js'
+import { parseLogLevel, parseMaxInflight, parseOverflow, parseProtocolVersion, parseQos, parseStoreKind } from './choices.js'
 import { CONFIG_DEFAULTS as D, CONFIG_LIMITS, defaultClientId } from './defaults.js'
 import { formatDuration, parseDuration } from './duration.js'
 import type { Issues, NewKeyEnv, ValueParser } from './issues.js'
@@ -32,6 +32,7 @@ const MQTT_KEYS = new Set([
   'skip_tls_ver',
   'protocol_version',
   'keep_alive',
+  'max_inflight',
 ])
 const STORE_KEYS = new Set(['type', 'path', 'max_bytes', 'overflow', 'max_age'])
 
@@ -115,6 +116,7 @@ export function readMqtt(issues: Issues, raw: Record<string, unknown>, env: NewK
       env.get('MF_EXPORT_MQTT_PROTOCOL_VERSION', parseProtocolVersion),
     ),
     keepAliveMs: mqtt.read('keep_alive', keepAlive, D.keepAliveMs, () => env.get('MF_EXPORT_MQTT_KEEP_ALIVE', keepAlive)),
+    maxInflight: mqtt.read('max_inflight', parseMaxInflight, D.maxInflight, () => env.get('MF_EXPORT_MQTT_MAX_INFLIGHT', parseMaxInflight)),
   }
   if (config.mtls) checkMtlsMaterial(issues, config)
   return config

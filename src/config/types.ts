@@ -37,6 +37,11 @@ export interface MqttConfig {
   skipTlsVerify: boolean
   protocolVersion: 4 | 5
   keepAliveMs: number
+  /**
+   * Unacknowledged QoS 1/2 publishes on the connection, all routes together: `auto` (grown from
+   * what the link carries, capped by the broker's Receive Maximum) or a fixed number.
+   */
+  maxInflight: number | 'auto'
 }
 
 export interface StoreConfig {

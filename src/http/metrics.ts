@@ -97,6 +97,22 @@ export class Metrics {
       })
     }
     linkGauge('export_mqtt_connected', '1 when connected to the MQTT broker', (s) => s.mqtt === 'connected')
+    const windowGauge = (name: string, help: string, value: (w: NonNullable<ServiceStatus['window']>) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const w = current().window
+          const v = w === undefined ? undefined : value(w)
+          if (v === undefined) this.reset()
+          else this.set(v)
+        },
+      })
+    }
+    windowGauge('export_mqtt_inflight_window', 'Unacknowledged publishes the MQTT connection takes now, all routes together ([mqtt] max_inflight; auto: learned from the link)', (w) => w.limit)
+    windowGauge('export_mqtt_inflight_window_max', 'Most unacknowledged publishes allowed on this connection: max_inflight, the broker\'s Receive Maximum, packet ids', (w) => w.cap)
+    windowGauge('export_mqtt_round_trip_seconds', 'Smoothed time from publish to the broker\'s acknowledgement on this connection', (w) => (w.rttMs === undefined ? undefined : w.rttMs / 1000))
     linkGauge('export_nats_connected', '1 when connected to NATS', (s) => s.nats === 'connected')
   }
 

@@ -1,20 +1,22 @@
 import type { StoredMessage } from '../store/message.js'
 import type { MessageStore } from '../store/store.js'
+import { isRefusal } from './refusal.js'
 
 /** What the dispatcher needs to know of a route. */
 export interface DispatchRoute {
   readonly id: string
-  /** At most this many of the route's messages are unacknowledged at the broker at once. */
-  readonly workers: number
   /** 0–9; higher drains first. */
   readonly priority: number
 }
 
 /** The MQTT side, as the dispatcher sees it (MqttSink). */
 export interface Publisher {
+  /** Ready for new publishes. */
   readonly connected: boolean
-  /** Publishes the broker takes unacknowledged on this connection, all routes together. */
-  readonly maxInFlight: number
+  /** How many more publishes the connection's window takes now, all routes together. */
+  room(): number
+  /** Told when queued messages wait for lack of room: the window is what limits the sender. */
+  limited(): void
   publish(topic: string, payload: Buffer, done: (err?: Error) => void): void
   /** Runs `fn`, whose publishes may be written to the socket together (one syscall, not one each). */
   batch(fn: () => void): void
@@ -35,14 +37,15 @@ interface Lane {
 }
 
 /** Routes that are no longer configured (or found in a durable store) drain with these. */
-const ORPHAN_DEFAULTS = { workers: 10, priority: 0 }
+const ORPHAN_DEFAULTS = { priority: 0 }
 /** Messages handed out per pump before yielding to the event loop (QoS 0 acks synchronously). */
 const PUMP_BUDGET = 2000
 
 /**
- * Moves messages from the store to the broker: per route, in order, at most `workers` in flight.
- * When several routes have a backlog, a higher `priority` goes first: a lower-priority route gets
- * nothing while a higher one still has queued messages.
+ * Moves messages from the store to the broker: per route, in order, as many as the connection's
+ * window has room for. Routes share the window: when several have a backlog, a higher `priority`
+ * goes first (a lower-priority route gets nothing while a higher one still has queued messages),
+ * and routes of one priority share the room fairly, each in its own order.
  *
  * Order: all publishes go over one MQTT connection in claim order, so the broker sees each route
  * (and each subject) in order; after a link cut mqtt.js resends the unacknowledged ones first.
@@ -61,6 +64,8 @@ export class Dispatcher {
   #pumpAgain = false
   #scheduled = false
   #claiming = true
+  /** Bumped every pass: where the fair split of a priority level starts. */
+  #rotation = 0
   #idleWaiters: Array<() => void> = []
   /** The last ack, or when the window last went from empty to busy: /health's "in flight without an ack". */
   #ackAwaitedSince = 0
@@ -198,32 +203,54 @@ export class Dispatcher {
   /** One pass over the lanes by priority; returns how many messages it handed out. */
   #pumpOnce(publisher: Publisher, budget: number): number {
     const store = this.#store
-    const generation = this.#generation
+    let room = Math.min(publisher.room(), budget)
     let sent = 0
-    let i = 0
     const lanes = this.#ordered
-    while (i < lanes.length) {
-      const priority = lanes[i]!.route.priority
-      let backlog = false
-      for (; i < lanes.length && lanes[i]!.route.priority === priority; i++) {
-        const lane = lanes[i]!
-        const free = Math.min(lane.route.workers - lane.inFlight, budget - sent, publisher.maxInFlight - this.#inFlightTotal)
-        if (free > 0) {
-          const batch = store.claim(lane.route.id, free)
-          if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
-          for (const message of batch) {
-            lane.inFlight++
-            this.#inFlightTotal++
-            sent++
-            publisher.publish(message.topic, message.payload, (err) => this.#onPublished(lane, message, generation, err))
-          }
-        }
-        if (store.queued(lane.route.id) > 0) backlog = true
+    for (let i = 0; i < lanes.length; ) {
+      // The lanes of one priority level: lanes[i, end).
+      let end = i
+      while (end < lanes.length && lanes[end]!.route.priority === lanes[i]!.route.priority) end++
+      const waiting: Lane[] = []
+      for (let k = 0; k < end - i; k++) {
+        // Start from a different lane each pass, so that leftovers of the fair split rotate.
+        const lane = lanes[i + ((k + this.#rotation) % (end - i))]!
+        if (store.queued(lane.route.id) > 0) waiting.push(lane)
       }
-      // Strict priority: lower routes wait while this level still has queued messages.
-      if (backlog) break
+      const backlog = waiting.length > 0
+      while (room > 0 && waiting.length > 0) {
+        const share = Math.max(1, Math.floor(room / waiting.length))
+        for (let k = 0; k < waiting.length && room > 0; ) {
+          const lane = waiting[k]!
+          const n = this.#send(publisher, lane, Math.min(share, room))
+          room -= n
+          sent += n
+          // A lane that gave nothing (its store cannot hand out more now) is done for this pass.
+          if (n === 0 || store.queued(lane.route.id) === 0) waiting.splice(k, 1)
+          else k++
+        }
+      }
+      // Strict priority: lower levels wait while this one still has queued messages.
+      if (backlog && lanes.slice(i, end).some((lane) => store.queued(lane.route.id) > 0)) {
+        if (room === 0 && sent < budget) publisher.limited()
+        break
+      }
+      i = end
     }
+    this.#rotation++
     return sent
+  }
+
+  /** Claims up to `max` messages of the lane, in order, and publishes them; returns how many. */
+  #send(publisher: Publisher, lane: Lane, max: number): number {
+    const generation = this.#generation
+    const batch = this.#store.claim(lane.route.id, max)
+    if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
+    for (const message of batch) {
+      lane.inFlight++
+      this.#inFlightTotal++
+      publisher.publish(message.topic, message.payload, (err) => this.#onPublished(lane, message, generation, err))
+    }
+    return batch.length
   }
 
   #onPublished(lane: Lane, message: StoredMessage, generation: number, err: Error | undefined): void {
@@ -266,8 +293,3 @@ export class Dispatcher {
   }
 }
 
-/** An MQTT 5 PUBACK/PUBREC with a reason code ≥ 0x80: the broker will never take this message. */
-function isRefusal(err: Error): boolean {
-  const code = (err as { code?: unknown }).code
-  return typeof code === 'number' && code >= 0x80
-}

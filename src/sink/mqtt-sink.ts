@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events'
 import mqtt from 'mqtt'
-import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
+import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/types.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
-import { tlsOptions } from './tls-options.js'
+import { clientOptions, explainConnectError } from './client-options.js'
+import { Flights } from './flights.js'
+import { InflightWindow } from './inflight-window.js'
+import type { Clock, WindowBounds, WindowState } from './inflight-window.js'
+import { SessionResend } from './session-resend.js'
+import { SessionIdProvider, SessionStore } from './session-store.js'
 
 export type SinkState = 'connected' | 'disconnected'
 
@@ -18,22 +23,43 @@ export interface SinkEvents {
 /** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600
 const INITIAL_RECONNECT_MS = 1000
+/** MQTT packet ids are 16 bits: no more publishes can await an ack at once. */
+const PACKET_ID_SPACE = 65_535
+/**
+ * QoS 2 over MQTT 3.1.1 in `auto` mode: the client cannot learn the broker's limit, and a stock
+ * Mosquitto (`max_inflight_messages 20`) stops answering a client with more unacknowledged.
+ */
+const QOS2_V311_AUTO_CAP = 20
+
+/** Options of {@link MqttSink} besides the config: a clock for the window, for tests. */
+export interface MqttSinkOptions {
+  now?: Clock
+}
 
 /**
- * The cloud MQTT connection (mqtt.js).
+ * The cloud MQTT connection (mqtt.js) and its window of unacknowledged publishes.
  *
  * Session: QoS 1 and 2 survive a link cut only if the broker keeps our session, so the client
- * connects with `clean: false` and mqtt.js resends what was unacknowledged (QoS 2: PUBREL) on the
- * new connection, in order, before anything new. But a session left by an earlier run of this
- * process may hold QoS 2 packet ids that the broker would take for duplicates of our new messages
- * and silently discard; so each sink first connects once with a clean session to wipe it, then
- * opens the persistent one.
+ * connects with `clean: false`. What was unacknowledged is resent on the new connection, in order,
+ * with its packet ids, before anything new ({@link SessionResend}; mqtt.js would resend one packet
+ * per round trip). But a session left by an earlier run of this process may hold QoS 2 packet ids
+ * that the broker would take for duplicates of our new messages and silently discard; so each sink
+ * first connects once with a clean session to wipe it, then opens the persistent one.
+ *
+ * Window: at most `room()` more publishes may be handed over at any time ({@link InflightWindow},
+ * bounded by `[mqtt] max_inflight` and the broker's Receive Maximum), shared by every route.
  */
 export class MqttSink extends EventEmitter<SinkEvents> {
   readonly config: MqttConfig
   readonly #log: Logger
   readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
   readonly #publishOptions: IClientPublishOptions
+  readonly #now: Clock
+  readonly #window: InflightWindow
+  readonly #session = new SessionStore()
+  readonly #resend: SessionResend
+  readonly #flights: Flights
+  readonly #ids = new SessionIdProvider((id) => this.#session.has(id))
   #client: MqttClient | undefined
   #wipeClient: MqttClient | undefined
   #state: SinkState = 'disconnected'
@@ -41,35 +67,49 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   #lastLoggedError: string | undefined
   #lastErrorLoggedAt = 0
   #closed = false
-  #maxInFlight = Number.POSITIVE_INFINITY
+  #advisedQos2 = false
 
-  constructor(config: MqttConfig, log: Logger) {
+  constructor(config: MqttConfig, log: Logger, options: MqttSinkOptions = {}) {
     super()
     this.config = config
     this.#log = log
     this.#publishOptions = { qos: config.qos, retain: config.retain }
+    this.#now = options.now ?? (() => performance.now())
+    this.#window = new InflightWindow(this.#now)
+    this.#resend = new SessionResend(this.#session, () => this.#window.limit)
+    this.#flights = new Flights(this.#window, config.qos, this.#now, () => this.#resend.acked())
   }
 
   get state(): SinkState {
     return this.#state
   }
 
+  /** Ready for new publishes: connected, and the session's resends are all written. */
   get connected(): boolean {
-    return this.#state === 'connected'
+    return this.#state === 'connected' && this.#resend.pending === 0
   }
 
   get lastError(): string | undefined {
     return this.#lastError
   }
 
-  /** QoS 1/2 publishes the broker takes unacknowledged on this connection (MQTT 5 Receive Maximum). */
-  get maxInFlight(): number {
-    return this.config.qos === 0 ? Number.POSITIVE_INFINITY : this.#maxInFlight
+  /** How many more publishes the window takes now (and packet ids allow: QoS 2 keeps one until PUBCOMP). */
+  room(): number {
+    return Math.min(this.#window.room(), PACKET_ID_SPACE - 1 - this.#session.size)
+  }
+
+  /** The dispatcher has messages it cannot send for lack of room: the window is what limits. */
+  limited(): void {
+    this.#window.limited()
+  }
+
+  window(): WindowState {
+    return this.#window.state()
   }
 
   /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
   start(): void {
-    const base = this.#baseOptions()
+    const base = clientOptions(this.config, INITIAL_RECONNECT_MS)
     const address = brokerAddress(this.config.url, this.config.mtls)
     this.#log.info({ broker: `${address.protocol}://${address.host}:${address.port}`, clientId: this.config.clientId }, 'connecting to MQTT broker')
     const wipe = mqtt.connect({
@@ -91,29 +131,62 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     const client = mqtt.connect({
       ...base,
       clean: false,
+      outgoingStore: this.#session,
+      messageIdProvider: this.#ids,
       ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
     })
     this.#client = client
     this.#watchAttempts(client)
-    // mqtt.js emits 'connect' only after it has resent the old session's unacknowledged packets.
-    client.on('connect', (connack) => {
-      this.#lastError = undefined
-      // The dispatcher writes each batch in one corked write, so Nagle's algorithm only adds
-      // delay: at QoS 0 nothing comes back, and the last segment would wait for the 40 ms
-      // delayed ACK. (WebSocket streams have no such switch.)
-      ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
-      // MQTT 5: the broker says how many QoS 1/2 publishes it takes unacknowledged; more breaks
-      // the connection.
-      this.#maxInFlight = connack.properties?.receiveMaximum ?? Number.POSITIVE_INFINITY
-      this.#log.info({}, 'connected to MQTT broker')
-      this.#setState('connected')
-    })
+    client.on('connect', (connack) => this.#onConnect(client, connack))
+    if (this.config.qos === 2) client.on('packetreceive', (packet) => this.#flights.received(packet))
     client.on('close', () => {
-      if (this.#state === 'connected' && !this.#closed) this.#log.warn({}, 'MQTT connection lost; messages wait in the store')
+      this.#resend.stop()
+      // Not written before the socket closed: not delivered; the dispatcher queues them again.
+      this.#flights.closed()
+      if (this.#state === 'connected' && !this.#closed) this.#log.warn({ inFlight: this.#session.size }, 'MQTT connection lost; messages wait in the store')
       this.#setState('disconnected')
     })
   }
 
+  #onConnect(client: MqttClient, connack: IConnackPacket): void {
+    this.#lastError = undefined
+    // The dispatcher writes each batch in one corked write, so Nagle's algorithm only adds
+    // delay: at QoS 0 nothing comes back, and the last segment would wait for the 40 ms
+    // delayed ACK. (WebSocket streams have no such switch.)
+    ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
+    const receiveMaximum = this.config.protocolVersion === 5 ? connack.properties?.receiveMaximum : undefined
+    const bounds = this.#windowBounds(receiveMaximum)
+    this.#window.reset(bounds)
+    // mqtt.js has resent nothing (the session store hands it nothing): resend now, in order.
+    const resent = this.#resend.start(client.stream, this.config.protocolVersion)
+    this.#log.info(
+      {
+        protocol: this.config.protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1',
+        qos: this.config.qos,
+        maxInflight: bounds.fixed ? bounds.cap : `auto (up to ${bounds.cap})`,
+        ...(receiveMaximum !== undefined ? { receiveMaximum } : {}),
+        ...(resent > 0 ? { resent } : {}),
+      },
+      'connected to MQTT broker',
+    )
+    if (this.config.qos === 2 && this.config.protocolVersion === 4 && this.config.maxInflight === 'auto' && !this.#advisedQos2) {
+      this.#advisedQos2 = true
+      this.#log.warn(
+        { maxInflight: QOS2_V311_AUTO_CAP },
+        'QoS 2 over MQTT 3.1.1: at most 20 messages in flight, the most a stock Mosquitto takes from a 3.1.1 client; to go faster set [mqtt] protocol_version = 5 (the broker then says its limit) or max_inflight to what the broker allows',
+      )
+    }
+    this.#setState('connected')
+  }
+
+  /** The window's bounds on a connection whose CONNACK said `receiveMaximum` (MQTT 5). */
+  #windowBounds(receiveMaximum: number | undefined): WindowBounds {
+    const { maxInflight, qos, protocolVersion } = this.config
+    let cap = Math.min(PACKET_ID_SPACE, receiveMaximum ?? PACKET_ID_SPACE)
+    if (typeof maxInflight === 'number') return { cap: Math.min(cap, maxInflight), fixed: true }
+    if (qos === 2 && protocolVersion === 4) cap = Math.min(cap, QOS2_V311_AUTO_CAP)
+    return { cap, fixed: false }
+  }
   /** Backoff and error reporting, shared by the wipe and the session client. */
   #watchAttempts(client: MqttClient): void {
     client.on('connect', () => {
@@ -139,30 +212,6 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     }
   }
 
-  #baseOptions(): IClientOptions {
-    const cfg = this.config
-    const address = brokerAddress(cfg.url, cfg.mtls)
-    return {
-      protocol: address.protocol,
-      host: address.host,
-      hostname: address.host,
-      port: address.port,
-      ...(address.path !== '' ? { path: address.path } : {}),
-      ...(address.tls ? tlsOptions(cfg) : {}),
-      clientId: cfg.clientId,
-      ...(cfg.username !== '' ? { username: cfg.username } : {}),
-      ...(cfg.password !== '' ? { password: cfg.password } : {}),
-      protocolVersion: cfg.protocolVersion,
-      keepalive: Math.max(1, Math.round(cfg.keepAliveMs / 1000)),
-      connectTimeout: connectTimeoutMs(cfg.keepAliveMs),
-      reconnectPeriod: INITIAL_RECONNECT_MS,
-      // A refused CONNECT (bad password, not authorized) is retried too: the operator may fix
-      // the credentials on the broker side, and the gateway must not need a restart for that.
-      reconnectOnConnackError: true,
-      resubscribe: false,
-    }
-  }
-
   #setState(state: SinkState): void {
     if (state === this.#state) return
     this.#state = state
@@ -170,8 +219,9 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   }
 
   /**
-   * Publishes with the configured QoS and retain flag. `done` runs once the broker has the message
-   * (QoS 0: written to the socket; 1: PUBACK; 2: PUBCOMP) or with an error.
+   * Publishes with the configured QoS and retain flag, inside the window. `done` runs once the
+   * broker has the message (QoS 0: written to the socket; 1: PUBACK; 2: PUBCOMP) or with an error:
+   * a refusal (MQTT 5 reason code), or QoS 0 not written before the connection closed.
    */
   publish(topic: string, payload: Buffer, done: (err?: Error) => void): void {
     const client = this.#client
@@ -179,7 +229,9 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       done(new Error('MQTT sink not connected'))
       return
     }
-    client.publish(topic, payload, this.#publishOptions, done)
+    const tracked = this.#flights.start(topic.length + payload.length, done)
+    client.publish(topic, payload, this.#publishOptions, tracked.complete)
+    tracked.identified(this.#ids.getLastAllocated())
   }
 
   batch(fn: () => void): void {
@@ -218,34 +270,3 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   }
 }
 
-/**
- * How long to wait for CONNACK. A connect into a dead link (SYN accepted by a middlebox, then
- * silence) would otherwise hang for mqtt.js's default 30 s after the link is back; tie it to the
- * keep-alive the operator chose for detecting dead links.
- */
-function connectTimeoutMs(keepAliveMs: number): number {
-  return Math.min(30_000, Math.max(5000, 2 * keepAliveMs))
-}
-
-/**
- * Adds what the operator should check to errors whose raw text does not say it. OpenSSL reports a
- * broker that refused our certificate as a TLS alert from the peer.
- */
-function explainConnectError(text: string): string {
-  if (/alert (unknown ca|bad certificate|certificate required|certificate unknown|decrypt error)/i.test(text)) {
-    return `the broker refused the client certificate (check client_cert_path/client_cert and the CA that signed it): ${text}`
-  }
-  if (/self[- ]signed|unable to (get|verify)|certificate has expired|altnames|UNABLE_TO_VERIFY/i.test(text)) {
-    return `the broker's certificate is not trusted (check ca_path, or skip_tls_ver): ${text}`
-  }
-  return text
-}
-
-/**
- * Throws (TlsConfigError, or for a bad URL an Error) if `config` cannot make a connection: the
- * certificate files are read once. A reload checks this before it changes anything.
- */
-export function checkMqttConfig(config: MqttConfig): void {
-  const address = brokerAddress(config.url, config.mtls)
-  if (address.tls) tlsOptions(config)
-}

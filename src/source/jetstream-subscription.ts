@@ -1,9 +1,10 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
-import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream'
-import { nanos } from '@nats-io/transport-node'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { HeldMessages } from './held-messages.js'
+import { FILE_STORE_ACKS, MEMORY_REFRESH_AFTER_MS, MEMORY_STORE_ACKS, PULL_BATCH, ensureConsumer, ensureStream } from './jetstream-consumer.js'
 import type { MessageHandler, RouteSource } from './source.js'
 
 export interface JetStreamRouteOptions {
@@ -18,37 +19,31 @@ export interface JetStreamRouteOptions {
   onRedelivered: () => void
 }
 
-/** Messages pulled per request; also how many the consumer may have unacknowledged with a file store. */
-const PULL_BATCH = 1000
-/**
- * With the memory store an ack waits for the broker, possibly through a long outage: JetStream must
- * not redeliver in the meantime, and must stop delivering after a bounded number unacked.
- */
-const MEMORY_ACK_WAIT_MS = 3_600_000
-const MEMORY_MAX_ACK_PENDING = 20_000
-// Only needs to outlast a group commit; short, so that work of an instance that died moves on quickly.
-const FILE_ACK_WAIT_MS = 10_000
 /** A message the store refused (full) comes back after this delay. */
 const REFUSED_REDELIVERY_MS = 5000
-/**
- * Replicas of a stream the service creates on a NATS cluster: 3 survives the loss of any one node
- * (issue 10: a message NATS acknowledged to its publisher must not die with the node that had it).
- * A smaller cluster refuses 3; the next lower count is tried then.
- */
-const CLUSTER_REPLICAS = [3, 2, 1] as const
-/** JetStream API errors that mean "not that many replicas here": insufficient resources, not clustered. */
-const REPLICAS_REFUSED = new Set([10023, 10074])
+/** How often held messages are checked for a due in-progress ack. */
+const HELD_TICK_MS = 1000
 
 /**
  * A JetStream route (`source = "jetstream"`): a durable pull consumer on `stream`, created with
  * the stream if missing. Messages published while the service was down wait in the stream; several
- * instances sharing the durable share the work. A message is acknowledged only once it is safe.
+ * instances sharing the durable share the work. A message is acknowledged only once it is safe:
+ *
+ * - file store: once the store's flush has committed it (acks batched, one flush per batch);
+ * - memory store: once the broker has it; until then it is held (`HeldMessages`), its ack wait kept
+ *   from expiring by in-progress acks, so that a `kill -9` costs one ack wait (20 s) before
+ *   JetStream redelivers, and a long outage costs nothing.
+ *
+ * Messages that are not stored (invalid, ignored) are acked like stored ones of the file store;
+ * messages the store refused are nak'd with a delay.
  */
 export class JetStreamSubscription implements RouteSource {
   readonly #nc: NatsConnection
   readonly #opts: JetStreamRouteOptions
   readonly #handler: MessageHandler
   readonly #log: Logger
+  /** Memory store only. Outlives stop(): the store still holds those messages and acks them later. */
+  readonly #held: HeldMessages | undefined
   #messages: ConsumerMessages | undefined
   #toAck: JsMsg[] = []
   #flushing = false
@@ -58,28 +53,36 @@ export class JetStreamSubscription implements RouteSource {
     this.#opts = opts
     this.#handler = handler
     this.#log = log
+    this.#held = opts.durableStore ? undefined : new HeldMessages({ refreshAfterMs: MEMORY_REFRESH_AFTER_MS, tickMs: HELD_TICK_MS, log })
   }
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.#nc)
-    await this.#ensureStream(jsm)
-    await this.#ensureConsumer(jsm)
+    const target = { stream: this.#opts.stream, durable: this.#opts.durable, subject: this.#opts.subject }
+    // A clustered server names its cluster in INFO: the stream is then created replicated.
+    await ensureStream(jsm, target, this.#nc.info?.cluster !== undefined, this.#log)
+    await ensureConsumer(jsm, target, this.#opts.durableStore ? FILE_STORE_ACKS : MEMORY_STORE_ACKS, this.#log)
     const consumer = await jetstream(this.#nc).consumers.get(this.#opts.stream, this.#opts.durable)
     this.#messages = await consumer.consume({ max_messages: PULL_BATCH, callback: (m) => this.#onMessage(m) })
   }
 
   #onMessage(m: JsMsg): void {
     if (m.redelivered) this.#opts.onRedelivered()
-    const ackOnDelivery = !this.#opts.durableStore
-    const result = this.#handler(m.subject, m.data, ackOnDelivery ? () => m.ack() : undefined)
+    const held = this.#held
+    let onDelivered: (() => void) | undefined
+    if (held !== undefined) {
+      onDelivered = held.hold(m)
+      if (onDelivered === undefined) return // still held from an earlier delivery: stored already
+    }
+    const result = this.#handler(m.subject, m.data, onDelivered)
+    if (result === 'stored' && held !== undefined) return // acked by onDelivered
+    if (onDelivered !== undefined) held?.cancel(m.seq, onDelivered)
     if (result === 'refused') {
       m.nak(REFUSED_REDELIVERY_MS)
       return
     }
-    if (result === 'invalid' || result === 'ignored' || !ackOnDelivery) {
-      this.#toAck.push(m)
-      this.#scheduleAck()
-    }
+    this.#toAck.push(m)
+    this.#scheduleAck()
   }
 
   /** Acks in batches, after one store flush per batch (group commit). */
@@ -105,59 +108,6 @@ export class JetStreamSubscription implements RouteSource {
     })
   }
 
-  async #ensureStream(jsm: JetStreamManager): Promise<void> {
-    const { stream, subject } = this.#opts
-    try {
-      const info = await jsm.streams.info(stream)
-      const subjects = info.config.subjects ?? []
-      if (!subjects.some((s) => covers(s, subject))) {
-        await jsm.streams.update(stream, { subjects: [...subjects, subject] })
-        this.#log.info({ stream, subject }, 'JetStream stream extended to the route subject')
-      }
-    } catch (err: unknown) {
-      if (!isNotFound(err)) throw err
-      await this.#createStream(jsm)
-    }
-  }
-
-  /** Creates the stream, replicated on a cluster (as many replicas as it takes, up to 3). */
-  async #createStream(jsm: JetStreamManager): Promise<void> {
-    const { stream, subject } = this.#opts
-    // A clustered server names its cluster in INFO; a single server takes one replica only.
-    const counts = this.#nc.info?.cluster !== undefined ? CLUSTER_REPLICAS : ([1] as const)
-    for (const replicas of counts) {
-      try {
-        await jsm.streams.add({ name: stream, subjects: [subject], num_replicas: replicas })
-        this.#log.info({ stream, subject, replicas }, 'JetStream stream created')
-        return
-      } catch (err: unknown) {
-        const refused = err instanceof JetStreamApiError && REPLICAS_REFUSED.has(err.code)
-        if (!refused || replicas === 1) throw err
-        this.#log.info({ stream, replicas, err: describeError(err) }, 'JetStream refused this many replicas; trying fewer')
-      }
-    }
-  }
-
-  async #ensureConsumer(jsm: JetStreamManager): Promise<void> {
-    const { stream, durable, subject, durableStore } = this.#opts
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: subject,
-      ack_wait: nanos(durableStore ? FILE_ACK_WAIT_MS : MEMORY_ACK_WAIT_MS),
-      max_ack_pending: durableStore ? PULL_BATCH * 10 : MEMORY_MAX_ACK_PENDING,
-    }
-    try {
-      await jsm.consumers.info(stream, durable)
-      await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending, filter_subject: subject })
-    } catch (err: unknown) {
-      if (!isNotFound(err)) throw err
-      await jsm.consumers.add(stream, config)
-      this.#log.info({ stream, durable, subject }, 'JetStream consumer created')
-    }
-  }
-
   async stop(): Promise<void> {
     const messages = this.#messages
     this.#messages = undefined
@@ -165,7 +115,8 @@ export class JetStreamSubscription implements RouteSource {
       messages.stop()
       await messages.closed().catch(() => undefined) // closing: errors no longer matter
     }
-    // Ack what is stored; the rest JetStream will deliver again.
+    // Ack what is stored; the rest JetStream will deliver again. Held messages stay held: the
+    // store still has them and acks each once the broker does.
     const batch = this.#toAck
     this.#toAck = []
     if (batch.length > 0) {
@@ -173,22 +124,4 @@ export class JetStreamSubscription implements RouteSource {
       for (const m of batch) m.ack()
     }
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err)
-  return /not ?found/i.test(text)
-}
-
-/** Whether stream subject `pattern` covers the subject `subject` (NATS wildcard rules). */
-export function covers(pattern: string, subject: string): boolean {
-  const p = pattern.split('.')
-  const s = subject.split('.')
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return i < s.length
-    if (i >= s.length) return false
-    if (p[i] !== '*' && p[i] !== s[i]) return false
-    if (p[i] === '*' && s[i] === '>') return false
-  }
-  return p.length === s.length
 }

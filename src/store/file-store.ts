@@ -20,9 +20,12 @@ export interface FileStoreConfig {
   overflow: OverflowPolicy
   /** 0 means no limit. */
   maxAgeMs: number
-  /** Messages of one route kept in memory (the head of its queue); default 5,000. */
+  /**
+   * Queued messages of one route kept in memory (the head of its queue), besides those in flight
+   * (which the MQTT window bounds); default 5,000.
+   */
   windowMessages?: number
-  /** Bytes of one route kept in memory; default 8 MiB. At least one message is always kept. */
+  /** Bytes of one route's queued head kept in memory; default 8 MiB. At least one message is always kept. */
   windowBytes?: number
   /**
    * Test only: SQLite's `max_page_count` (pages of 4 KiB), so that SQLITE_FULL happens for real
@@ -104,8 +107,8 @@ export class FileStore implements MessageStore {
 
   /**
    * Messages held in memory: the route windows plus the pending-insert buffer (an upper bound, a
-   * message may be in both). Bounded by routes × `windowMessages` + one commit batch, however many
-   * wait on disk.
+   * message may be in both). Bounded by routes × `windowMessages` + the messages in flight (the MQTT
+   * window) + one commit batch, however many wait on disk.
    */
   get residentMessages(): number {
     let n = this.#commits?.pendingInserts ?? 0
@@ -171,7 +174,7 @@ export class FileStore implements MessageStore {
     const window = route.window
     // A window with nothing queued takes the message even when full (of in-flight messages): a
     // route's oldest queued message must always be in memory, where the drop policies look for it.
-    if (route.tailCount === 0 && (window.queuedCount === 0 || (window.count < this.#windowMessages && window.bytes + bytes <= this.#windowBytes))) {
+    if (route.tailCount === 0 && (window.queuedCount === 0 || (window.queuedCount < this.#windowMessages && window.queuedBytes + bytes <= this.#windowBytes))) {
       window.push(stored)
       route.windowEnd = stored.seq
     } else {
@@ -302,10 +305,11 @@ export class FileStore implements MessageStore {
     if (disk === undefined || commits === undefined) return 0
     if (commits.pendingInserts > 0 && !commits.failure) commits.commit()
     const window = route.window
-    const room = Math.max(this.#windowMessages - window.count, window.queuedCount === 0 ? 1 : 0)
+    // Bounds the queued head only: messages in flight are bounded by the MQTT window.
+    const room = Math.max(this.#windowMessages - window.queuedCount, 1)
     let loaded = 0
     let loadedBytes = 0
-    const fits = (bytes: number): boolean => window.queuedCount === 0 || window.bytes + bytes <= this.#windowBytes
+    const fits = (bytes: number): boolean => window.queuedCount === 0 || window.queuedBytes + bytes <= this.#windowBytes
     try {
       for (const row of disk.load(route.no, route.windowEnd, room)) {
         this.#readError = undefined

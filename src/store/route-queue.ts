@@ -16,11 +16,13 @@ export class RouteQueue {
   bytes = 0
   /** Messages queued (not in flight, not done). */
   queuedCount = 0
+  queuedBytes = 0
 
   push(message: StoredMessage): void {
     this.#items.push(message)
     this.count++
     this.queuedCount++
+    this.queuedBytes += message.bytes
     this.bytes += message.bytes
   }
 
@@ -33,6 +35,7 @@ export class RouteQueue {
       if (m.state !== MessageState.Queued) continue
       m.state = MessageState.InFlight
       this.queuedCount--
+      this.queuedBytes -= m.bytes
       out.push(m)
     }
     // Skip a trailing run of in-flight/done messages so the next claim starts at a queued one.
@@ -44,7 +47,10 @@ export class RouteQueue {
   /** Removes a message (delivered or dropped). Returns false if it was already done. */
   complete(message: StoredMessage): boolean {
     if (message.state === MessageState.Done) return false
-    if (message.state === MessageState.Queued) this.queuedCount--
+    if (message.state === MessageState.Queued) {
+      this.queuedCount--
+      this.queuedBytes -= message.bytes
+    }
     message.state = MessageState.Done
     this.count--
     this.bytes -= message.bytes
@@ -56,6 +62,7 @@ export class RouteQueue {
     if (message.state !== MessageState.InFlight) return
     message.state = MessageState.Queued
     this.queuedCount++
+    this.queuedBytes += message.bytes
     const index = this.#indexOf(message.seq)
     if (index >= 0 && index < this.#cursor) this.#cursor = index
   }
@@ -67,6 +74,7 @@ export class RouteQueue {
       if (m.state === MessageState.InFlight) {
         m.state = MessageState.Queued
         this.queuedCount++
+        this.queuedBytes += m.bytes
       }
     }
     this.#cursor = this.#head

@@ -32,6 +32,8 @@ export interface BridgeWorldOptions {
    * proxy, the bridge connects to Mosquitto directly.
    */
   proxy?: 'forward' | 'cut'
+  /** With a proxy: delay each direction by this long (half the round trip), as a WAN would. */
+  proxyDelayMs?: number
   /**
    * The reader: its topic filter and QoS, subscribed on Mosquitto directly (never through the
    * proxy) before the service starts; `false` for none.
@@ -78,7 +80,7 @@ export async function startBridgeWorld<O extends BridgeWorldOptions>(td: Teardow
   const mosquitto = td.use(await startMosquitto(), 'mosquitto')
   let proxy: TcpProxy | undefined
   if (opts.proxy !== undefined) {
-    proxy = td.use(await startTcpProxy(mosquitto.port), 'proxy')
+    proxy = td.use(await startTcpProxy(mosquitto.port, { delayMs: opts.proxyDelayMs }), 'proxy')
     if (opts.proxy === 'cut') proxy.cut()
   }
   const collector = opts.collector === false ? undefined : td.use(await startCollector({ url: mosquitto.url, ...opts.collector }), 'collector')

@@ -1,8 +1,12 @@
 import { connect, createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
+import { MqttPacketScanner, MqttPacketType } from './mqtt-packet-scanner.js'
 
-/** What the proxy does with traffic now. */
-export type ProxyMode = 'forward' | 'cut' | 'silent'
+/**
+ * What the proxy does with traffic now. `silence-after-pubrec`: forwarding, armed by
+ * {@link TcpProxy.silenceAfterPubrec}.
+ */
+export type ProxyMode = 'forward' | 'cut' | 'silent' | 'silence-after-pubrec'
 
 /** A TCP proxy between the code under test and a broker, with switches for link faults. */
 export interface TcpProxy {
@@ -32,6 +36,16 @@ export interface TcpProxy {
    */
   silence(): void
   /**
+   * Forwards as usual until the broker sends a PUBREC (QoS 2, second of four packets), then
+   * {@link silence}s every link right after passing that PUBREC on to the client. The client's
+   * PUBREL for it is lost, so when the link dies at least one message is certainly between PUBREC
+   * and PUBCOMP: the broker keeps it in the client's session and releases it only on the PUBREL
+   * that the client sends again on a new connection. A broker that forgot the session (a clean
+   * session) loses it. Resolves once the link is silenced; rejects after `timeoutMs` (default 10 s)
+   * without a PUBREC, and goes back to forwarding.
+   */
+  silenceAfterPubrec(timeoutMs?: number): Promise<void>
+  /**
    * Forwards new connections again. Silenced connections stay dead but open until their peers
    * give up (or the proxy stops).
    */
@@ -47,6 +61,11 @@ export interface TcpProxyOptions {
   port?: number
   /** Target host; default 127.0.0.1. */
   targetHost?: string
+  /**
+   * Delays every byte by this long in each direction (half the round trip it adds), keeping byte
+   * order, like a WAN uplink; no bandwidth limit. Default 0: forwarded at once.
+   */
+  delayMs?: number
 }
 
 interface Link {
@@ -54,6 +73,8 @@ interface Link {
   upstream: Socket | undefined
   /** Once true, bytes are dropped both ways and neither side's close reaches the other. */
   silenced: boolean
+  /** Packet boundaries of what the broker sends, for {@link TcpProxy.silenceAfterPubrec}. */
+  fromBroker: MqttPacketScanner
 }
 
 /** Starts a proxy on 127.0.0.1 that forwards to `targetHost:targetPort`. */
@@ -72,6 +93,8 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
   let bytesForwarded = 0
   let closedByProxy = 0
   let stopped: Promise<void> | undefined
+  /** Set while {@link TcpProxy.silenceAfterPubrec} waits for a PUBREC. */
+  let onPubrec: (() => void) | undefined
 
   const reset = (socket: Socket | undefined): void => {
     // resetAndDestroy sends RST instead of FIN, which is how a broken path looks to the peer.
@@ -101,18 +124,56 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
     }
   }
 
+  const delayMs = opts.delayMs ?? 0
   const pipeOneWay = (link: Link, from: Socket, to: Socket): void => {
+    if (delayMs > 0) {
+      // A delayed link has no PUBREC trigger (silenceAfterPubrec needs the undelayed path).
+      pipeDelayed(link, from, to)
+      return
+    }
+    const scanner = from === link.upstream ? link.fromBroker : undefined
     from.on('data', (chunk: Buffer) => {
       if (link.silenced) return
       bytesForwarded += chunk.length
+      // Scanned on every chunk, armed or not, to stay on the packet boundaries.
+      const pubrec = scanner?.push(chunk).includes(MqttPacketType.PUBREC) === true
       if (!to.write(chunk)) {
         from.pause()
         to.once('drain', () => from.resume())
       }
+      if (pubrec) onPubrec?.()
     })
     from.on('end', () => {
       if (!link.silenced) to.end()
     })
+  }
+
+  // A FIFO of chunks, each written `delayMs` after it was read; one timer for the head. The end of
+  // the stream waits its turn behind the data. Nothing pushes back: the link has no bandwidth limit.
+  const pipeDelayed = (link: Link, from: Socket, to: Socket): void => {
+    const queue: Array<{ at: number; chunk: Buffer | null }> = []
+    let timer: NodeJS.Timeout | undefined
+    const flush = (): void => {
+      timer = undefined
+      const now = performance.now()
+      while (queue.length > 0 && queue[0]!.at <= now) {
+        const { chunk } = queue.shift()!
+        if (link.silenced || to.destroyed) continue
+        if (chunk === null) to.end()
+        else {
+          bytesForwarded += chunk.length
+          to.write(chunk)
+        }
+      }
+      if (queue.length > 0) timer = setTimeout(flush, Math.max(1, queue[0]!.at - now))
+    }
+    const push = (chunk: Buffer | null): void => {
+      if (link.silenced) return
+      queue.push({ at: performance.now() + delayMs, chunk })
+      timer ??= setTimeout(flush, delayMs)
+    }
+    from.on('data', (chunk: Buffer) => push(chunk))
+    from.on('end', () => push(null))
   }
 
   const onConnection = (client: Socket): void => {
@@ -125,7 +186,7 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
       client.resetAndDestroy()
       return
     }
-    const link: Link = { client, upstream: undefined, silenced: false }
+    const link: Link = { client, upstream: undefined, silenced: false, fromBroker: new MqttPacketScanner() }
     links.add(link)
     client.on('close', () => {
       links.delete(link)
@@ -188,6 +249,23 @@ export async function startTcpProxy(targetPort: number, opts: TcpProxyOptions = 
     silence() {
       mode = 'silent'
       for (const link of links) blackHole(link)
+    },
+    silenceAfterPubrec(timeoutMs = 10_000) {
+      return new Promise<void>((resolve, reject) => {
+        mode = 'silence-after-pubrec'
+        const timer = setTimeout(() => {
+          onPubrec = undefined
+          if (mode === 'silence-after-pubrec') mode = 'forward'
+          reject(new Error(`tcp proxy: no PUBREC from the broker within ${timeoutMs} ms`))
+        }, timeoutMs)
+        onPubrec = () => {
+          onPubrec = undefined
+          clearTimeout(timer)
+          // The PUBREC was written to the client just before: its PUBREL will meet a dead link.
+          proxy.silence()
+          resolve()
+        }
+      })
     },
     restore() {
       mode = 'forward'

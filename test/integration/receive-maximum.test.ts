@@ -55,3 +55,44 @@ describe("the broker's Receive Maximum (MQTT 5)", () => {
     assert.equal(lost.length, 0, `the broker dropped the connection: ${mosquitto.output().slice(-500)}`)
   })
 })
+
+/**
+ * Issue 9: MQTT 3.1.1 gives the client no Receive Maximum, and a stock Mosquitto
+ * (`max_inflight_messages 20`) stops answering a 3.1.1 client with more QoS 2 messages
+ * unacknowledged. In `auto` mode the service keeps 20 in flight there and says how to go faster.
+ */
+describe('QoS 2 over MQTT 3.1.1 against a broker that takes 20 in flight', () => {
+  it('delivers everything without stalling, and the log says what to set to go faster', async (t) => {
+    const td = new Teardown()
+    t.after(() => td.run())
+    const nats = td.use(await startNats(), 'nats')
+    const mosquitto = td.use(await startMosquitto({ extraConfig: 'max_inflight_messages 20\n' }), 'mosquitto')
+    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 2 }), 'collector')
+    const httpPort = await freePort()
+    const service = td.use(
+      await startService({
+        httpPort,
+        configText: bridgeConfigToml({
+          natsUrl: nats.url,
+          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
+          httpPort,
+          qos: 2,
+          keepAlive: '5s',
+          routes: [{ nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 10 }],
+        }),
+      }),
+      'service',
+    )
+    const advice = await service.waitForLog((e) => typeof e.message === 'string' && e.message.startsWith('QoS 2 over MQTT 3.1.1'), 10_000)
+    assert.match(String(advice.message), /protocol_version = 5/)
+    assert.match(String(advice.message), /max_inflight/)
+    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'a', 10_000)
+    await publishSequence(nats.url, 'a.seq', COUNT)
+    await collector.waitForCount(COUNT, 60_000)
+    const report = checkSequence(collector.payloads('channels/a/messages/a/seq'), expectedSequence(COUNT))
+    assert.ok(report.ok, describeSequence(report))
+    assert.equal(report.duplicates, 0)
+    const lost = service.logs.filter((e) => e.message === 'MQTT connection lost; messages wait in the store')
+    assert.equal(lost.length, 0, `the connection was lost: ${mosquitto.output().slice(-500)}`)
+  })
+})

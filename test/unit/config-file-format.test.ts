@@ -129,6 +129,7 @@ void describe('config file format', () => {
           skip_tls_ver: false,
           protocol_version: 5,
           keep_alive: '45s',
+          max_inflight: 'auto',
         },
         store: { type: 'memory', path: './export-store', max_bytes: '100MB', overflow: 'drop_newest', max_age: '7d' },
         routes: [

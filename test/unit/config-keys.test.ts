@@ -32,6 +32,7 @@ void describe('config keys, defaults and aliases', () => {
         skipTlsVerify: false,
         protocolVersion: 4,
         keepAliveMs: 30_000,
+        maxInflight: 'auto',
       },
       store: { type: 'file', path: './export-store', maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 },
       routes: [

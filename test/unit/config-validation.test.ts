@@ -109,6 +109,19 @@ void describe('config validation', () => {
       assert.equal(errorsOf(`[mqtt]\nkeep_alive = "1d"\n${ROUTE}`).length, 1)
     })
 
+    void it('rejects a max_inflight beyond what packet ids allow, or that is not a number or auto', () => {
+      assert.deepEqual(errorsOf(`[mqtt]\nmax_inflight = 70000\n${ROUTE}`), [
+        'config.toml: [mqtt] max_inflight must be between 1 and 65535, found 70000 (MQTT packet ids allow 65535 unacknowledged messages)',
+      ])
+      assert.deepEqual(errorsOf(`[mqtt]\nmax_inflight = "lots"\n${ROUTE}`), ['config.toml: [mqtt] max_inflight: expected "auto" or an integer from 1 to 65535, found "lots"'])
+      assert.deepEqual(errorsOf(`[mqtt]\nmax_inflight = 0\n${ROUTE}`).length, 1)
+    })
+
+    void it('reads max_inflight as auto (any case) or a number, also written as a string', () => {
+      assert.equal(load(`[mqtt]\nmax_inflight = "AUTO"\n${ROUTE}`).config.mqtt.maxInflight, 'auto')
+      assert.equal(load(`[mqtt]\nmax_inflight = "500"\n${ROUTE}`).config.mqtt.maxInflight, 500)
+    })
+
     void it('rejects a boolean it cannot read', () => {
       assert.deepEqual(errorsOf(`[mqtt]\nretain = "maybe"\n${ROUTE}`), ['config.toml: [mqtt] retain: expected true or false, found "maybe"'])
     })

@@ -9,7 +9,7 @@ import { MemoryStore } from '../../src/store/memory-store.js'
 const KEEP_ALIVE_MS = 30_000
 
 function status(over: Partial<HealthInput> = {}): HealthInput {
-  return { nats: 'connected', mqtt: 'connected', store: 'ok', queued: 0, lastError: undefined, ackWaitMs: 0, deadLetteredLastHour: 0, routes: [], ...over }
+  return { nats: 'connected', mqtt: 'connected', store: 'ok', queued: 0, lastError: undefined, ackWaitMs: 0, deadLetteredLastHour: 0, window: undefined, routes: [], ...over }
 }
 
 // Issue 10, item 2: /health tells the truth.
@@ -45,7 +45,7 @@ describe('the /health verdict', () => {
 /** A connection that takes publishes and acks them only when told to. */
 function heldPublisher(): Publisher & { acks: Array<(err?: Error) => void> } {
   const acks: Array<(err?: Error) => void> = []
-  return { connected: true, maxInFlight: Number.POSITIVE_INFINITY, acks, publish: (_t, _p, done) => acks.push(done), batch: (fn) => fn() }
+  return { connected: true, acks, room: () => 100, limited: () => undefined, publish: (_t, _p, done) => acks.push(done), batch: (fn) => fn() }
 }
 
 describe('how long the dispatcher has waited for an ack', () => {
@@ -54,7 +54,7 @@ describe('how long the dispatcher has waited for an ack', () => {
     await store.open({ available: () => undefined, dropped: () => undefined })
     const dispatcher = new Dispatcher(store, { delivered: () => undefined, rejected: () => undefined })
     const publisher = heldPublisher()
-    dispatcher.setRoutes([{ id: 'r', workers: 10, priority: 0 }])
+    dispatcher.setRoutes([{ id: 'r', priority: 0 }])
     dispatcher.setPublisher(publisher)
     assert.equal(dispatcher.ackWaitMs(), 0)
 

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Dispatcher } from '../../src/sink/dispatcher.js'
+import type { DeliveryObserver, Publisher } from '../../src/sink/dispatcher.js'
+import { MemoryStore } from '../../src/store/memory-store.js'
+
+interface Sent {
+  topic: string
+  payload: string
+  done: (err?: Error) => void
+}
+
+/** A publisher with a window of `room` messages; the test acks what it sent by hand. */
+class FakePublisher implements Publisher {
+  connected = true
+  window: number
+  sent: Sent[] = []
+  limitedCalls = 0
+  #outstanding = 0
+
+  constructor(window: number) {
+    this.window = window
+  }
+
+  room(): number {
+    return Math.max(0, this.window - this.#outstanding)
+  }
+
+  limited(): void {
+    this.limitedCalls++
+  }
+
+  publish(topic: string, payload: Buffer, done: (err?: Error) => void): void {
+    this.#outstanding++
+    this.sent.push({
+      topic,
+      payload: payload.toString(),
+      done: (err) => {
+        this.#outstanding--
+        done(err)
+      },
+    })
+  }
+
+  batch(fn: () => void): void {
+    fn()
+  }
+
+  /** Acks the oldest `n` unacked publishes (or fails them with `err`). */
+  ack(n: number, err?: Error): void {
+    const open = this.sent.filter((s) => !(s as { acked?: boolean }).acked).slice(0, n)
+    for (const s of open) {
+      ;(s as { acked?: boolean }).acked = true
+      s.done(err)
+    }
+  }
+
+  payloads(topicPrefix = ''): string[] {
+    return this.sent.filter((s) => s.topic.startsWith(topicPrefix)).map((s) => s.payload)
+  }
+}
+
+async function setUp(routes: Array<{ id: string; priority: number }>, window: number): Promise<{ store: MemoryStore; dispatcher: Dispatcher; publisher: FakePublisher; delivered: string[]; rejected: string[]; add: (route: string, n: number) => void }> {
+  const store = new MemoryStore({ maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 })
+  await store.open({ available: () => undefined, dropped: () => undefined })
+  const delivered: string[] = []
+  const rejected: string[] = []
+  const observer: DeliveryObserver = {
+    delivered: (route, m) => delivered.push(`${route}:${m.payload.toString()}`),
+    rejected: (route, m) => rejected.push(`${route}:${m.payload.toString()}`),
+  }
+  const dispatcher = new Dispatcher(store, observer)
+  dispatcher.setRoutes(routes)
+  const publisher = new FakePublisher(window)
+  dispatcher.setPublisher(publisher)
+  const counters = new Map<string, number>()
+  const add = (route: string, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      const k = counters.get(route) ?? 0
+      counters.set(route, k + 1)
+      store.append(route, `t/${route}`, Buffer.from(String(k)), 0)
+    }
+  }
+  return { store, dispatcher, publisher, delivered, rejected, add }
+}
+
+const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => String(from + i))
+
+describe('dispatcher', () => {
+  it('keeps the connection window full with one route, however small its workers were', async () => {
+    const { dispatcher, publisher, add } = await setUp([{ id: 'a', priority: 0 }], 500)
+    add('a', 2000)
+    dispatcher.pump()
+    assert.equal(publisher.sent.length, 500)
+    assert.ok(publisher.limitedCalls > 0, 'the window was full with messages waiting, and nobody was told')
+    publisher.ack(200)
+    dispatcher.pump()
+    assert.equal(publisher.sent.length, 700)
+    assert.deepEqual(publisher.payloads(), range(0, 700))
+  })
+
+  it('sends a higher priority route first, and a lower one only once the higher has nothing queued', async () => {
+    const { dispatcher, publisher, add } = await setUp(
+      [
+        { id: 'bulk', priority: 0 },
+        { id: 'alarm', priority: 5 },
+      ],
+      100,
+    )
+    add('bulk', 300)
+    add('alarm', 250)
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads('t/bulk'), [])
+    for (let round = 0; round < 3; round++) {
+      publisher.ack(100)
+      dispatcher.pump()
+    }
+    // 250 alarms then 150 of bulk: bulk got the room only once no alarm was left.
+    assert.deepEqual(publisher.payloads('t/alarm'), range(0, 250))
+    assert.deepEqual(publisher.payloads('t/bulk'), range(0, 150))
+    const firstBulk = publisher.sent.findIndex((s) => s.topic === 't/bulk')
+    assert.equal(firstBulk, 250)
+  })
+
+  it('shares the window fairly between routes of one priority, each in its order', async () => {
+    const { dispatcher, publisher, add } = await setUp(
+      [
+        { id: 'a', priority: 0 },
+        { id: 'b', priority: 0 },
+        { id: 'c', priority: 0 },
+      ],
+      300,
+    )
+    add('a', 1000)
+    add('b', 1000)
+    add('c', 50)
+    dispatcher.pump()
+    // c has 50 only: a and b share the rest.
+    assert.equal(publisher.payloads('t/c').length, 50)
+    assert.equal(publisher.payloads('t/a').length, 125)
+    assert.equal(publisher.payloads('t/b').length, 125)
+    for (let round = 0; round < 10; round++) {
+      publisher.ack(150)
+      dispatcher.pump()
+    }
+    const a = publisher.payloads('t/a')
+    const b = publisher.payloads('t/b')
+    assert.ok(Math.abs(a.length - b.length) <= 2, `a ${a.length} b ${b.length}`)
+    assert.deepEqual(a, range(0, a.length))
+    assert.deepEqual(b, range(0, b.length))
+  })
+
+  it('sends a message whose publish failed again, ahead of those after it', async () => {
+    const { dispatcher, publisher, add, delivered } = await setUp([{ id: 'a', priority: 0 }], 10)
+    add('a', 20)
+    dispatcher.pump()
+    publisher.ack(3)
+    publisher.ack(2, new Error('written to a closed connection'))
+    publisher.ack(5)
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads().slice(10, 12), ['3', '4'])
+    publisher.ack(100)
+    dispatcher.pump()
+    publisher.ack(100)
+    assert.deepEqual(delivered.map((d) => d.split(':')[1]).sort((x, y) => Number(x) - Number(y)), range(0, 20))
+  })
+
+  it('removes and reports a message the broker refused with a reason code, and goes on', async () => {
+    const { dispatcher, publisher, add, delivered, rejected, store } = await setUp([{ id: 'a', priority: 0 }], 10)
+    add('a', 3)
+    dispatcher.pump()
+    publisher.ack(1)
+    publisher.ack(1, Object.assign(new Error('Publish error: Packet too large'), { code: 0x95 }))
+    publisher.ack(1)
+    assert.deepEqual(rejected, ['a:1'])
+    assert.deepEqual(delivered, ['a:0', 'a:2'])
+    assert.equal(store.stats('a').messages, 0)
+  })
+
+  it('queues what a replaced connection had in flight again, in order, for the new one', async () => {
+    const { dispatcher, publisher, add } = await setUp([{ id: 'a', priority: 0 }], 5)
+    add('a', 8)
+    dispatcher.pump()
+    publisher.ack(2)
+    const next = new FakePublisher(100)
+    dispatcher.setPublisher(next)
+    dispatcher.pump()
+    assert.deepEqual(next.payloads(), range(2, 8))
+    // Callbacks of the old connection no longer count.
+    publisher.ack(10)
+    assert.equal(dispatcher.inFlight(), 6)
+  })
+
+  it('sends nothing while the publisher is not ready', async () => {
+    const { dispatcher, publisher, add } = await setUp([{ id: 'a', priority: 0 }], 5)
+    publisher.connected = false
+    add('a', 3)
+    dispatcher.pump()
+    assert.equal(publisher.sent.length, 0)
+    publisher.connected = true
+    dispatcher.pump()
+    assert.equal(publisher.sent.length, 3)
+  })
+})

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { FLOOR_LIMIT, INITIAL_LIMIT, InflightWindow, MAX_INFLIGHT_BYTES, PROBE_INTERVAL_MS } from '../../src/sink/inflight-window.js'
+
+/** A hand-driven clock. */
+function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 0
+  return { now: () => t, advance: (ms) => (t += ms) }
+}
+
+interface LinkModel {
+  /** Round trip without queueing, ms. */
+  rttMs: number
+  /** Acks per second the path (or the broker, or the CPU) can give at most. */
+  capacityPerS: number
+  /** Messages on the way, kept from one {@link simulate} call to the next. */
+  pending?: Array<{ no: number; sentAt: number; ackAt: number }>
+  lastAckAt?: number
+}
+
+/**
+ * Runs a sender with an endless backlog through the window over a modelled link for `seconds`, one
+ * millisecond a step: each message is acked one round trip after it was sent, and no sooner than
+ * the path's capacity allows after the previous ack. Returns the acks per second of the last
+ * second and the window then.
+ */
+function simulate(win: InflightWindow, clock: ReturnType<typeof fakeClock>, link: LinkModel, seconds: number, backlog = true): { ratePerS: number; limit: number; peak: number } {
+  const pending = (link.pending ??= [])
+  let acksLastSecond = 0
+  let peak = 0
+  const end = seconds * 1000
+  for (let step = 0; step < end; step++) {
+    clock.advance(1)
+    const now = clock.now()
+    while (pending.length > 0 && pending[0]!.ackAt <= now) {
+      const m = pending.shift()!
+      win.acked(m.no, m.sentAt, 100)
+      if (step >= end - 1000) acksLastSecond++
+    }
+    const room = win.room()
+    const toSend = backlog ? room : Math.min(room, 1)
+    for (let i = 0; i < toSend; i++) {
+      const no = win.sent(100)
+      link.lastAckAt = Math.max(now + link.rttMs, (link.lastAckAt ?? 0) + 1000 / link.capacityPerS)
+      pending.push({ no, sentAt: now, ackAt: link.lastAckAt })
+    }
+    if (backlog) win.limited()
+    peak = Math.max(peak, win.limit)
+  }
+  return { ratePerS: acksLastSecond, limit: win.limit, peak }
+}
+
+describe('in-flight window', () => {
+  it('is the number given with max_inflight, whatever the link does', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 50, fixed: true })
+    const r = simulate(win, clock, { rttMs: 100, capacityPerS: 100_000 }, 3)
+    assert.equal(r.peak, 50)
+    assert.equal(win.state().phase, 'fixed')
+    assert.ok(Math.abs(r.ratePerS - 500) <= 10, `50 per 100 ms round trip is 500/s, got ${r.ratePerS}`)
+  })
+
+  it('starts a connection at the initial window, or the cap when that is smaller', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    assert.equal(win.room(), INITIAL_LIMIT)
+    win.reset({ cap: 20, fixed: false })
+    assert.equal(win.room(), 20)
+  })
+
+  for (const link of [
+    { rttMs: 600, capacityPerS: 9000 },
+    { rttMs: 100, capacityPerS: 10_000 },
+    { rttMs: 20, capacityPerS: 20_000 },
+  ]) {
+    it(`grows until a ${link.rttMs} ms link carrying ${link.capacityPerS} msg/s is full, and no further than about twice what fills it`, () => {
+      const clock = fakeClock()
+      const win = new InflightWindow(clock.now)
+      win.reset({ cap: 65_535, fixed: false })
+      const r = simulate(win, clock, link, 15)
+      const bdp = (link.capacityPerS * link.rttMs) / 1000
+      assert.ok(r.ratePerS >= 0.97 * link.capacityPerS, `${r.ratePerS} acks/s of ${link.capacityPerS}`)
+      assert.ok(r.limit >= bdp, `window ${r.limit} below the bandwidth-delay product ${bdp}`)
+      assert.ok(r.limit <= Math.max(INITIAL_LIMIT * 2, 4 * bdp), `window ${r.limit} far beyond the bandwidth-delay product ${bdp}`)
+      assert.equal(win.state().phase, 'steady')
+    })
+  }
+
+  it('comes down to its floor within seconds on a link slower than the initial window', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    // 200 msg/s at 600 ms: the initial window alone is 20 s of queue.
+    simulate(win, clock, { rttMs: 600, capacityPerS: 200 }, 3)
+    assert.equal(win.limit, FLOOR_LIMIT)
+    assert.equal(win.state().phase, 'steady')
+  })
+
+  it('reaches the rate of a 600 ms link within a few round trips', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    const r = simulate(win, clock, { rttMs: 600, capacityPerS: 9000 }, 4)
+    assert.ok(r.ratePerS >= 0.9 * 9000, `${r.ratePerS} acks/s after 4 s`)
+  })
+
+  it('never exceeds the cap (the broker\'s Receive Maximum)', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 1500, fixed: false })
+    const r = simulate(win, clock, { rttMs: 600, capacityPerS: 50_000 }, 10)
+    assert.equal(r.peak, 1500)
+  })
+
+  it('does not grow while the sender has less to send than the window takes', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    const r = simulate(win, clock, { rttMs: 100, capacityPerS: 100_000 }, 5, false)
+    assert.equal(r.peak, INITIAL_LIMIT)
+  })
+
+  it('starts again from the initial window on a new connection, keeping the messages in flight counted', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    simulate(win, clock, { rttMs: 600, capacityPerS: 9000 }, 10)
+    assert.ok(win.limit > INITIAL_LIMIT)
+    // The messages of that link stay in flight: the connection that carried them is gone.
+    const before = win.state().inFlight
+    const sendNo = win.sent(100)
+    win.reset({ cap: 65_535, fixed: false })
+    assert.equal(win.limit, INITIAL_LIMIT)
+    assert.equal(win.state().inFlight, before + 1)
+    // Its round trip spans the outage: it must not count as a sample of the new path.
+    clock.advance(30_000)
+    win.acked(sendNo, 0, 100)
+    assert.equal(win.state().rttMs, undefined)
+  })
+
+  it('holds back once a window of bytes is in flight, whatever the count', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: true })
+    const big = 1024 * 1024
+    let sent = 0
+    while (win.room() > 0 && sent < 1000) {
+      win.sent(big)
+      sent++
+    }
+    assert.equal(sent, MAX_INFLIGHT_BYTES / big)
+    win.released(big)
+    assert.equal(win.room(), 65_535 - sent + 1)
+  })
+
+  it('probes for more when the link got faster', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    const link: LinkModel = { rttMs: 200, capacityPerS: 5000 }
+    simulate(win, clock, link, 10)
+    const settled = win.limit
+    // The same path, now with ten times the capacity, more than the settled window can carry:
+    // within a probe interval (and some rounds) the window finds it.
+    assert.ok(settled < (50_000 * 200) / 1000)
+    link.capacityPerS = 50_000
+    const r = simulate(win, clock, link, (PROBE_INTERVAL_MS + 20 * 200) / 1000)
+    assert.ok(win.limit > settled, `window stayed at ${settled}`)
+    assert.ok(r.ratePerS >= 0.9 * 50_000, `${r.ratePerS} acks/s of 50000`)
+  })
+})

@@ -71,11 +71,6 @@ export class DiskSpace {
     this.#incremental = this.#autoVacuum() === AUTO_VACUUM_INCREMENTAL
   }
 
-  /** Whether the file has incremental auto-vacuum (new files do; older ones after their first drain). */
-  get incremental(): boolean {
-    return this.#incremental
-  }
-
   /**
    * After a commit: gives free pages back to the file system when the file is mostly free.
    * Returns the number of pages given back (0 most of the time: two header reads).
@@ -84,20 +79,18 @@ export class DiskSpace {
     const pages = this.#pragmaNumber('page_count')
     const free = this.#pragmaNumber('freelist_count')
     if (free < this.#reclaimMinPages || free * 4 < pages * 3) return 0
+    const empty = this.#isEmpty()
+    if (!this.#incremental && !empty) return 0
     try {
       if (!this.#incremental) {
-        if (!this.#isEmpty()) return 0
         // An older file: one VACUUM of an empty queue switches it to incremental auto-vacuum.
         this.#db.exec('VACUUM')
         this.#incremental = this.#autoVacuum() === AUTO_VACUUM_INCREMENTAL
-      } else if (this.#isEmpty()) {
-        this.#db.exec('PRAGMA incremental_vacuum')
       } else {
-        this.#db.exec(`PRAGMA incremental_vacuum(${this.#stepPages})`)
-        return pages - this.#pragmaNumber('page_count')
+        this.#db.exec(empty ? 'PRAGMA incremental_vacuum' : `PRAGMA incremental_vacuum(${this.#stepPages})`)
       }
       // Drained: the WAL is given back too, down to nothing.
-      this.#db.pragma('wal_checkpoint(TRUNCATE)')
+      if (empty) this.#db.pragma('wal_checkpoint(TRUNCATE)')
     } catch (err: unknown) {
       // Disk full or I/O error: the next commit tries again. Said once per distinct error.
       const text = describeError(err)

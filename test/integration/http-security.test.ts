@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
 import type { BridgeConfigOptions } from '../helpers/bridge-config.js'
@@ -40,7 +40,21 @@ describe('the HTTP side', () => {
     return { service, httpPort }
   }
 
-  const reloads = (service: ServiceProcess): number => service.logs.filter((e) => e.message === 'reloading configuration').length
+  /**
+   * Runs `refused` with an invalid config file in place: a request that got through would reload
+   * it (and answer 422, and leave last_error set); one refused never reaches the reload.
+   */
+  async function withInvalidFile(service: ServiceProcess, refused: () => Promise<void>): Promise<void> {
+    const good = await readFile(service.configPath!, 'utf8')
+    await writeFile(service.configPath!, '[mqtt]\nqos = "high"\n')
+    try {
+      await refused()
+      const health = (await service.health()).body as { last_error: string }
+      assert.equal(health.last_error, '', 'a refused request reloaded the configuration')
+    } finally {
+      await writeFile(service.configPath!, good)
+    }
+  }
 
   describe('without a token (the default)', () => {
     let service: ServiceProcess
@@ -70,7 +84,6 @@ describe('the HTTP side', () => {
 
     // Issue 10: POST /reload answered 200 to a page of another origin.
     it('refuses a browser page of another origin with 403, and reloads nothing', async () => {
-      const before = reloads(service)
       const crossSite = [
         { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
         { origin: 'http://evil.example' },
@@ -79,12 +92,13 @@ describe('the HTTP side', () => {
         { origin: 'null' },
         { origin: `http://localhost:${httpPort}` }, // another name for the host is another origin
       ]
-      for (const headers of crossSite) {
-        const res = await httpRequest(httpPort, '/reload', { method: 'POST', headers })
-        assert.equal(res.status, 403, `${JSON.stringify(headers)}: ${res.status} ${res.body}`)
-        assert.match(res.body, /refused/)
-      }
-      assert.equal(reloads(service), before, 'a refused request reloaded the configuration')
+      await withInvalidFile(service, async () => {
+        for (const headers of crossSite) {
+          const res = await httpRequest(httpPort, '/reload', { method: 'POST', headers })
+          assert.equal(res.status, 403, `${JSON.stringify(headers)}: ${res.status} ${res.body}`)
+          assert.match(res.body, /refused/)
+        }
+      })
       await service.waitForLog((e) => e.message === 'HTTP request refused' && e.status === 403, 5000)
     })
 
@@ -107,13 +121,14 @@ describe('the HTTP side', () => {
     })
 
     it('needs Authorization: Bearer <token> to reload (401 otherwise), and nothing to read', async () => {
-      const before = reloads(service)
-      for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
-        const res = await httpRequest(httpPort, '/reload', { method: 'POST', headers: authorization === undefined ? {} : { authorization } })
-        assert.equal(res.status, 401, `${authorization}: ${res.status} ${res.body}`)
-        assert.match(String(res.headers['www-authenticate']), /^Bearer/)
-      }
-      assert.equal(reloads(service), before)
+      await withInvalidFile(service, async () => {
+        for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`, `Bearer ${TOKEN}x`, 'Bearer ']) {
+          const res = await httpRequest(httpPort, '/reload', { method: 'POST', headers: authorization === undefined ? {} : { authorization } })
+          assert.equal(res.status, 401, `${authorization}: ${res.status} ${res.body}`)
+          assert.match(String(res.headers['www-authenticate']), /^Bearer/)
+        }
+      })
+      // The scheme is case-insensitive.
       const ok = await httpRequest(httpPort, '/reload', { method: 'POST', headers: { authorization: `bearer ${TOKEN}` } })
       assert.equal(ok.status, 200, ok.body)
       for (const path of GET_PATHS) assert.equal((await httpRequest(httpPort, path)).status, 200, path)

@@ -1,6 +1,9 @@
+import { maskText } from './secret-mask.js'
+
 /**
  * Every failure the service reports has a stable `code` (listed in README, "Error codes"),
- * a message that names the file, key or route at fault, and the underlying `cause`.
+ * a message that names the file, key or route at fault, and the underlying `cause`. Messages are
+ * masked (src/secret-mask.ts): an error built from a bad URL never carries its password.
  */
 export type ErrorCode =
   | 'EXP_CONFIG_INVALID'
@@ -16,7 +19,7 @@ export type ErrorCode =
 export class BridgeError extends Error {
   readonly code: ErrorCode
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(maskText(message), options)
     this.code = code
     this.name = 'BridgeError'
   }
@@ -62,9 +65,16 @@ export class UsageError extends BridgeError {
   }
 }
 
-/** A printable one-line description of any thrown value, with its cause chain. */
+/**
+ * A printable one-line description of any thrown value, with its cause chain, secrets masked: the
+ * text every log line, `last_error` and CLI message is made of.
+ */
 export function describeError(err: unknown): string {
+  return maskText(describeChain(err))
+}
+
+function describeChain(err: unknown): string {
   if (!(err instanceof Error)) return String(err)
-  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${describeError(err.cause)}` : ''
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${describeChain(err.cause)}` : ''
   return `${err.message}${cause}`
 }

@@ -43,23 +43,25 @@ async function run(configPath: string | undefined): Promise<number> {
   const metrics: Metrics = new Metrics(() => service.status())
   const service = new Service(config, log, { observeLatency: (route, seconds) => metrics.observeLatency(route, seconds) })
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))
-  const http = new HttpServer(log.child({ component: 'http' }))
+  // The token is read at each request: a reload that changes it applies at once.
+  const http = new HttpServer(log.child({ component: 'http' }), { token: () => service.config.exp.httpToken })
   const status = (): ReturnType<Service['status']> & { configError?: string } => ({ ...service.status(), configError: reloader.lastError })
+  const keepAliveMs = (): number => service.config.mqtt.keepAliveMs
   const history = new StatusHistory(() => service.status())
-  registerHealth(http, status)
-  registerStatusPage(http, status, history)
+  registerHealth(http, status, keepAliveMs)
+  registerStatusPage(http, status, history, keepAliveMs)
   metrics.register(http)
   registerReload(http, reloader)
   try {
     await service.start()
-    await http.listen(config.exp.port)
+    await http.listen(config.exp.port, config.exp.httpHost)
   } catch (err: unknown) {
     log.error({ code: err instanceof BridgeError ? err.code : undefined }, describeError(err))
     await service.stop(0).catch(() => undefined)
     await http.close()
     return 1
   }
-  log.info({ port: config.exp.port }, 'HTTP listening')
+  log.info({ host: config.exp.httpHost === '' ? 'all interfaces' : config.exp.httpHost, port: config.exp.port, tokenRequired: config.exp.httpToken !== '' }, 'HTTP listening')
   void service.natsConnection().then(
     (nc) => reloader.listen(nc),
     () => undefined, // the service logs NATS failures

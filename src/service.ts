@@ -26,7 +26,18 @@ export interface ServiceStatus {
   /** `disk_full` while the file store refuses new messages. */
   store: 'ok' | 'disk_full'
   queued: number
+  /**
+   * The fault in force, cleared once it is over (NATS or MQTT back, disk writable, route
+   * subscribed, a message of the route delivered after a refusal).
+   */
   lastError: string | undefined
+  /** How long messages have been in flight with no ack from the broker (0 when none is). */
+  ackWaitMs: number
+  /**
+   * Messages moved to the dead-letter table in the last hour; /health warns while it is not 0.
+   * TODO(#10): the dead-letter table (issue 10, item 1) counts here; 0 until it exists.
+   */
+  deadLetteredLastHour: number
   routes: RouteStatus[]
   /** The MQTT connection's window of unacknowledged publishes (all routes). */
   window: WindowState | undefined
@@ -69,7 +80,10 @@ export class Service {
   #sink: MqttSink | undefined
   #heartbeat: Heartbeat | undefined
   #stopping = false
-  #lastError: string | undefined
+  /** Routes that could not subscribe, by route id; cleared when they do, or are removed. */
+  readonly #routeFaults = new Map<string, string>()
+  /** The broker's last refusal of a message; cleared by the next delivery on that route. */
+  #refusal: { routeId: string; text: string } | undefined
   #storeWarnedFor: Config['store'] | undefined
 
   constructor(config: Config, log: Logger, options: ServiceOptions = {}) {
@@ -80,6 +94,7 @@ export class Service {
     this.#dispatcher = new Dispatcher(this.#store, {
       delivered: (routeId, message, now) => {
         this.#statsFor(routeId).published++
+        if (this.#refusal?.routeId === routeId) this.#refusal = undefined
         observeLatency?.(routeId, (now - message.receivedAt) / 1000)
       },
       rejected: (routeId, message, err) => this.#onRejected(routeId, message, err),
@@ -162,12 +177,12 @@ export class Service {
       await source.start()
     } catch (err: unknown) {
       active.source = undefined
-      this.#lastError = `route ${route.id}: ${describeError(err)}`
+      this.#routeFaults.set(route.id, `route ${route.id}: ${describeError(err)}`)
       this.#log.error({ route: route.id, err: describeError(err) }, 'route could not subscribe; retrying in 5 s')
       setTimeout(() => void this.#subscribe(active), 5000).unref() // retried until it works or the route goes
       return
     }
-    if (this.#lastError?.startsWith(`route ${route.id}: `)) this.#lastError = undefined
+    this.#routeFaults.delete(route.id)
     this.#log.info({ route: route.id, subject: route.subject, source: route.config.source }, 'route subscribed')
   }
 
@@ -197,7 +212,7 @@ export class Service {
 
   #onRejected(routeId: string, message: StoredMessage, err: Error): void {
     this.#statsFor(routeId).rejected++
-    this.#lastError = `MQTT broker refused a message on ${message.topic}: ${err.message}`
+    this.#refusal = { routeId, text: `MQTT broker refused a message on ${message.topic}: ${describeError(err)}` }
     this.#rejectLog.warn({ route: routeId, topic: message.topic, err: describeError(err) }, 'broker refused message')
   }
 
@@ -233,7 +248,9 @@ export class Service {
       mqtt: this.#sink?.state ?? 'disconnected',
       store: this.#store.diskFull === true ? 'disk_full' : 'ok',
       queued,
-      lastError: this.#store.lastError ?? this.#lastError ?? this.#sink?.lastError ?? this.#nats.lastError,
+      lastError: this.#store.lastError ?? this.#routeFaults.values().next().value ?? this.#sink?.lastError ?? this.#nats.lastError ?? this.#refusal?.text,
+      ackWaitMs: this.#dispatcher.ackWaitMs(),
+      deadLetteredLastHour: 0,
       routes,
       window: this.#sink?.window(),
     }
@@ -259,9 +276,12 @@ export class Service {
     }
     if (!isDeepStrictEqual(prev.exp.natsUrls, next.exp.natsUrls)) warnings.push('[exp] nats changes take effect at the next restart')
     if (prev.exp.port !== next.exp.port) warnings.push('[exp] port changes take effect at the next restart')
+    if (prev.exp.httpHost !== next.exp.httpHost) warnings.push('[exp] http_host changes take effect at the next restart')
     for (const w of warnings) this.#log.warn({}, w)
     // Keep what cannot change now, so /health and a later reload compare against what is running.
-    this.#config = { ...next, store: prev.store, exp: { ...next.exp, natsUrls: prev.exp.natsUrls, port: prev.exp.port } }
+    this.#config = { ...next, store: prev.store, exp: { ...next.exp, natsUrls: prev.exp.natsUrls, port: prev.exp.port, httpHost: prev.exp.httpHost } }
+    // The HTTP server reads the token at each request: the new one is in force from here on.
+    if (prev.exp.httpToken !== next.exp.httpToken) changes.push('http_token')
 
     if (prev.exp.logLevel !== next.exp.logLevel) {
       this.#log.level = next.exp.logLevel
@@ -280,6 +300,7 @@ export class Service {
       const rc = wanted.get(id)
       if (rc && isDeepStrictEqual(rc, active.route.config)) continue
       this.#routes.delete(id)
+      this.#routeFaults.delete(id)
       retired.push(active)
       changes.push(rc ? `route ${id} changed` : `route ${id} removed`)
     }

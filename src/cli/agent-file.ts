@@ -1,4 +1,5 @@
 import { stringify } from 'smol-toml'
+import { UsageError } from '../errors.js'
 
 /**
  * The Mainflux Agent does not save the text it is sent: it unmarshals it into the Go service's
@@ -68,6 +69,21 @@ function normalizeTable(section: string, table: Record<string, unknown>, where: 
     out[name] = converted
   }
   return out
+}
+
+/**
+ * The path the Agent is told to save the file at, checked: the Agent removes every space of its
+ * command and splits it on commas, so a path with either (or an empty one) would arrive mangled, or
+ * as a different path, on the gateway. `source` names where the path came from, for the message.
+ *
+ * @throws UsageError naming the source and the character at fault.
+ */
+export function checkAgentPath(path: string, source: string): string {
+  const where = `the target path ${JSON.stringify(path)} (from ${source})`
+  if (path.trim() === '') throw new UsageError(`${where} is empty: the Agent needs the path to save the file at`)
+  if (/\s/.test(path)) throw new UsageError(`${where} contains spaces: the Agent removes every space of its command; use a path without spaces or commas`)
+  if (path.includes(',')) throw new UsageError(`${where} contains a comma: the Agent splits its command on commas; use a path without spaces or commas`)
+  return path
 }
 
 /** The file as the Agent can take it, and notes on what was rewritten. */

@@ -48,6 +48,8 @@ export function agentHint(keyPath: string): string | undefined {
     '[mqtt] protocol_version': 'set MF_EXPORT_MQTT_PROTOCOL_VERSION on the gateway',
     '[mqtt] max_inflight': 'set MF_EXPORT_MQTT_MAX_INFLIGHT on the gateway',
     '[exp] heartbeat_interval': 'set MF_EXPORT_HEARTBEAT_INTERVAL on the gateway',
+    '[exp] http_host': 'set MF_EXPORT_HTTP_HOST on the gateway',
+    '[exp] http_token': 'set MF_EXPORT_HTTP_TOKEN on the gateway',
     '[store]': 'set MF_EXPORT_STORE_* on the gateway',
   }
   if (hints[keyPath]) return hints[keyPath]

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
+import { checkAgentPath } from './agent-file.js'
 
 export type Command =
   | { kind: 'run'; configPath: string | undefined }
@@ -60,8 +61,7 @@ export function parseCommand(argv: readonly string[]): Command {
       return { kind: 'config-encode', file }
     case 'agent-command':
       if (file === undefined) throw new UsageError('config agent-command needs --file FILE')
-      // The Agent removes every space of the command and splits it on commas.
-      if (values.path !== undefined && /[\s,]/.test(values.path)) throw new UsageError(`--path "${values.path}": the Agent cannot carry a path with spaces or commas`)
+      if (values.path !== undefined) checkAgentPath(values.path, '--path')
       return { kind: 'config-agent-command', file, path: values.path }
     default:
       throw new UsageError(second === undefined ? 'config needs a subcommand: check, encode or agent-command' : `unknown config subcommand "${second}"`)

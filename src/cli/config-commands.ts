@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { stringify } from 'smol-toml'
-import { configFromRaw, maskSecrets, parseConfigText, resolveConfigPath, toFileObject } from '../config/index.js'
-import { ConfigError, describeError } from '../errors.js'
-import { agentReadyToml } from './agent-file.js'
+import { DEFAULT_CONFIG_PATH, configFromRaw, parseConfigText, resolveConfigPath, toFileObject } from '../config/index.js'
+import { ConfigError, UsageError, describeError } from '../errors.js'
+import { maskSecrets, maskText } from '../secret-mask.js'
+import { agentReadyToml, checkAgentPath } from './agent-file.js'
 import { agentHint, keysDroppedByAgent } from './agent-keys.js'
 import type { Command } from './args.js'
 
@@ -16,11 +17,24 @@ async function readConfigFile(path: string): Promise<string> {
   }
 }
 
-/** `config check|encode|agent-command` (SPEC §9). Returns the exit code. */
+/** Where `agent-command` tells the Agent to save the file: `--path`, else the config path of the service. */
+function agentTarget(pathArg: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (pathArg !== undefined) return checkAgentPath(pathArg, '--path')
+  const path = resolveConfigPath(undefined, env)
+  return checkAgentPath(path, path === DEFAULT_CONFIG_PATH ? 'the default config path' : 'MF_EXPORT_CONFIG_FILE')
+}
+
+/**
+ * `config check|encode|agent-command` (SPEC §9). Returns the exit code: 0, 1 for a bad file, 2 for
+ * bad usage. What is printed is masked (src/secret-mask.ts), except the base64 of the file that
+ * `encode` and `agent-command` exist to print.
+ */
 export async function runConfigCommand(command: ConfigCommand, env: NodeJS.ProcessEnv): Promise<number> {
   const out = (text: string): boolean => process.stdout.write(text)
-  const err = (text: string): boolean => process.stderr.write(text)
+  const err = (text: string): boolean => process.stderr.write(maskText(text))
   try {
+    // Checked before the file is read: a target the Agent cannot carry is wrong whatever the file.
+    const target = command.kind === 'config-agent-command' ? agentTarget(command.path, env) : ''
     const path = command.kind === 'config-agent-command' ? command.file : (command.file ?? resolveConfigPath(undefined, env))
     const text = await readConfigFile(path)
     switch (command.kind) {
@@ -28,7 +42,7 @@ export async function runConfigCommand(command: ConfigCommand, env: NodeJS.Proce
         const { config, warnings } = configFromRaw(parseConfigText(text, path), { fileName: path, env })
         for (const w of warnings) err(`warning: ${w}\n`)
         out(`# ${path}: valid. Effective configuration (secrets masked):\n`)
-        out(`${stringify(maskSecrets(toFileObject(config)))}\n`)
+        out(maskText(`${stringify(maskSecrets(toFileObject(config)))}\n`))
         return 0
       }
       case 'config-encode':
@@ -45,7 +59,6 @@ export async function runConfigCommand(command: ConfigCommand, env: NodeJS.Proce
           const hint = agentHint(key)
           err(`warning: ${path}: ${key} will be dropped by the Agent when it rewrites the file${hint ? `; ${hint}` : ''}\n`)
         }
-        const target = command.path ?? resolveConfigPath(undefined, env)
         const senml = [{ bn: '1:', n: 'config', vs: `save, export, ${target}, ${Buffer.from(agentFile.text).toString('base64')}` }]
         out(`${JSON.stringify(senml)}\n`)
         return 0
@@ -53,6 +66,6 @@ export async function runConfigCommand(command: ConfigCommand, env: NodeJS.Proce
     }
   } catch (e: unknown) {
     err(`mainflux-export: ${describeError(e)}\n`)
-    return 1
+    return e instanceof UsageError ? 2 : 1
   }
 }

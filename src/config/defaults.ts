@@ -7,6 +7,9 @@ import { hostname } from 'node:os'
 export const CONFIG_DEFAULTS = {
   natsUrl: 'nats://localhost:4222',
   port: 8170,
+  /** Every interface: container port mapping and the LAN (Prometheus, the operator) keep working. */
+  httpHost: '',
+  httpToken: '',
   logLevel: 'info',
   heartbeatIntervalMs: 10_000,
   mqttUrl: 'tcp://localhost:1883',
@@ -35,6 +38,8 @@ export const CONFIG_LIMITS = {
   /** MQTT packet identifiers are 16 bits, 0 excluded: no more can be unacknowledged at once. */
   maxInflightMax: 65_535,
   portMax: 65_535,
+  /** MQTT packet ids are 16 bits: no more QoS 1/2 messages can be unacknowledged at once. */
+  workersMax: 65_535,
 } as const
 
 /**

@@ -85,6 +85,8 @@ export function toFileObject(config: Config): Record<string, unknown> {
     exp: {
       nats: exp.natsUrls.join(','),
       port: exp.port,
+      http_host: exp.httpHost,
+      http_token: exp.httpToken,
       log_level: exp.logLevel,
       heartbeat_interval: formatDuration(exp.heartbeatIntervalMs),
     },

@@ -12,7 +12,14 @@ const natsSubject: ValueParser<string> = (v, what) => checkNatsSubject(coerceStr
 const mqttTopic: ValueParser<string> = (v, what) => checkMqttTopic(coerceString(v, what), what)
 const subtopic: ValueParser<string> = (v, what) => checkSubtopic(coerceString(v, what), what)
 const jetStreamName: ValueParser<string> = (v, what) => checkJetStreamName(coerceString(v, what).trim(), what)
-const workers: ValueParser<number> = (v, what) => coerceInteger(v, what, { min: 1 })
+const workers: ValueParser<number> = (v, what) => {
+  const n = coerceInteger(v, what, { min: 1 })
+  // More could never be in flight: the broker would see packet ids reused while still unacknowledged.
+  if (n > CONFIG_LIMITS.workersMax) {
+    throw new Error(`${what} must be at most ${CONFIG_LIMITS.workersMax} (MQTT packet ids allow no more messages in flight), found ${n}`)
+  }
+  return n
+}
 /** A route's `priority`, 0–9; shared with the `MF_EXPORT_ROUTE_PRIORITY` variable. */
 export const parsePriority: ValueParser<number> = (v, what) => coerceInteger(v, what, { min: 0, max: CONFIG_LIMITS.priorityMax })
 

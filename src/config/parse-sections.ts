@@ -4,11 +4,12 @@ import { CONFIG_DEFAULTS as D, CONFIG_LIMITS, defaultClientId } from './defaults
 import { formatDuration, parseDuration } from './duration.js'
 import type { Issues, NewKeyEnv, ValueParser } from './issues.js'
 import { TableReader, isTable } from './issues.js'
+import { parseHttpHost, parseHttpToken } from './http-keys.js'
 import { parseSize } from './size.js'
 import type { ExpConfig, MqttConfig, StoreConfig } from './types.js'
 import { parseMqttUrl, parseNatsUrls } from './urls.js'
 
-const EXP_KEYS = new Set(['nats', 'broker_url', 'port', 'log_level', 'heartbeat_interval', 'cache_url', 'cache_pass', 'cache_db'])
+const EXP_KEYS = new Set(['nats', 'broker_url', 'port', 'http_host', 'http_token', 'log_level', 'heartbeat_interval', 'cache_url', 'cache_pass', 'cache_db'])
 const LEGACY_CACHE_KEYS = ['cache_url', 'cache_pass', 'cache_db'] as const
 const MQTT_KEYS = new Set([
   'url',
@@ -71,7 +72,7 @@ const positiveSize: ValueParser<number> = (v, what) => {
   return bytes
 }
 
-/** `[exp]`: NATS, HTTP port, log level, heartbeat; the legacy Redis keys get one warning in all. */
+/** `[exp]`: NATS, HTTP address and token, log level, heartbeat; the legacy Redis keys get one warning in all. */
 export function readExp(issues: Issues, raw: Record<string, unknown>, env: NewKeyEnv): ExpConfig {
   const exp = sectionReader(issues, raw, 'exp', EXP_KEYS)
   const legacy = LEGACY_CACHE_KEYS.filter((key) => exp.has(key))
@@ -79,6 +80,8 @@ export function readExp(issues: Issues, raw: Record<string, unknown>, env: NewKe
   return {
     natsUrls: exp.read(['nats', 'broker_url'], parseNatsUrls, [D.natsUrl]),
     port: exp.read('port', port, D.port),
+    httpHost: exp.read('http_host', parseHttpHost, D.httpHost, () => env.get('MF_EXPORT_HTTP_HOST', parseHttpHost)),
+    httpToken: exp.read('http_token', parseHttpToken, D.httpToken, () => env.get('MF_EXPORT_HTTP_TOKEN', parseHttpToken)),
     logLevel: exp.read('log_level', parseLogLevel, D.logLevel),
     heartbeatIntervalMs: exp.read('heartbeat_interval', positiveDuration, D.heartbeatIntervalMs, () =>
       env.get('MF_EXPORT_HEARTBEAT_INTERVAL', positiveDuration),

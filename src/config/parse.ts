@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { rememberSecrets, secretsInRaw } from '../secret-mask.js'
 import { describeValue } from './coerce.js'
 import { Issues, NewKeyEnv, TableReader, isTable } from './issues.js'
 import { readRoutes } from './parse-routes.js'
@@ -29,8 +30,14 @@ const TOP_LEVEL_KEYS = new Set(['exp', 'mqtt', 'store', 'routes', 'File', 'file'
  *
  * @throws ConfigError (EXP_CONFIG_INVALID) listing every problem, one per line, each naming the
  *   file and key (`config.toml: [mqtt] qos: expected 0, 1 or 2, found "high"`) or the variable.
+ *
+ * Every configuration passes here (file, environment, reload, CLI), so this is where its secrets
+ * are handed to the masking module, before any message about the document can be written; the
+ * section-7 variables that are secrets are handed over too.
  */
 export function configFromRaw(raw: unknown, ctx: RawConfigContext): ParsedConfig {
+  rememberSecrets(secretsInRaw(raw))
+  rememberSecrets(secretsInRaw({ http_token: ctx.env['MF_EXPORT_HTTP_TOKEN'] ?? '' }))
   const issues = new Issues(ctx.fileName)
   if (!isTable(raw)) {
     throw new ConfigError(`${ctx.fileName}: expected a table of settings at the top level, found ${describeValue(raw)}`)

@@ -11,6 +11,10 @@ export interface ExpConfig {
   /** NATS server URLs, normalised to `nats://host:port` (a cluster gives several). */
   natsUrls: string[]
   port: number
+  /** Address the HTTP server listens on; empty: every interface (as the Go service). */
+  httpHost: string
+  /** When set, state-changing HTTP requests need `Authorization: Bearer <token>`. A secret. */
+  httpToken: string
   logLevel: LogLevel
   heartbeatIntervalMs: number
 }

@@ -1,12 +1,13 @@
-import type { ServiceStatus } from '../service.js'
 import { buildInfo } from '../version.js'
+import { healthVerdict } from './health.js'
+import type { HealthInput } from './health.js'
 import { STATUS_PAGE_HTML } from './status-page.js'
 import type { HttpServer } from './server.js'
 import { sendJson } from './server.js'
 import type { StatusHistory } from './status-history.js'
 
 /** `GET /` (the status page for a person) and `GET /status` (the JSON it polls). */
-export function registerStatusPage(http: HttpServer, status: () => ServiceStatus & { configError?: string }, history: StatusHistory): void {
+export function registerStatusPage(http: HttpServer, status: () => HealthInput, history: StatusHistory, keepAliveMs: () => number): void {
   http.on('GET', '/', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
     res.end(STATUS_PAGE_HTML)
@@ -14,9 +15,12 @@ export function registerStatusPage(http: HttpServer, status: () => ServiceStatus
   http.on('GET', '/status', (_req, res) => {
     const s = status()
     const now = Date.now()
+    const verdict = healthVerdict(s, keepAliveMs())
     sendJson(res, 200, {
       version: buildInfo().version,
       now,
+      status: verdict.status,
+      reasons: verdict.reasons,
       nats: s.nats,
       mqtt: s.mqtt,
       queued: s.queued,

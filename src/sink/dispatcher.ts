@@ -67,6 +67,8 @@ export class Dispatcher {
   /** Bumped every pass: where the fair split of a priority level starts. */
   #rotation = 0
   #idleWaiters: Array<() => void> = []
+  /** The last ack, or when the window last went from empty to busy: /health's "in flight without an ack". */
+  #ackAwaitedSince = 0
 
   constructor(store: MessageStore, observer: DeliveryObserver) {
     this.#store = store
@@ -125,6 +127,11 @@ export class Dispatcher {
       this.#scheduled = false
       this.pump()
     })
+  }
+
+  /** How long messages have been in flight with no ack coming back (0 when none is in flight). */
+  ackWaitMs(now = Date.now()): number {
+    return this.#inFlightTotal === 0 ? 0 : now - this.#ackAwaitedSince
   }
 
   inFlight(routeId?: string): number {
@@ -237,6 +244,7 @@ export class Dispatcher {
   #send(publisher: Publisher, lane: Lane, max: number): number {
     const generation = this.#generation
     const batch = this.#store.claim(lane.route.id, max)
+    if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
     for (const message of batch) {
       lane.inFlight++
       this.#inFlightTotal++
@@ -250,6 +258,7 @@ export class Dispatcher {
     lane.inFlight--
     this.#inFlightTotal--
     const routeId = lane.route.id
+    if (!err || isRefusal(err)) this.#ackAwaitedSince = Date.now()
     if (!err) {
       this.#store.ack(routeId, message)
       message.onDelivered?.()

@@ -1,6 +1,7 @@
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream'
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
+import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
 /** Messages pulled per request. */
@@ -35,8 +36,20 @@ export interface ConsumerTarget {
   subject: string
 }
 
-/** Creates the stream if missing, or extends its subjects to cover the route's subject. */
-export async function ensureStream(jsm: JetStreamManager, target: ConsumerTarget, log: Logger): Promise<void> {
+/**
+ * Replicas of a stream the service creates on a NATS cluster: 3 survives the loss of any one node
+ * (issue 10: a message NATS acknowledged to its publisher must not die with the node that had it).
+ * A smaller cluster refuses 3; the next lower count is tried then.
+ */
+const CLUSTER_REPLICAS = [3, 2, 1] as const
+/** JetStream API errors that mean "not that many replicas here": insufficient resources, not clustered. */
+const REPLICAS_REFUSED = new Set([10023, 10074])
+
+/**
+ * Creates the stream if missing (on a cluster, `clustered`, with up to 3 replicas), or extends its
+ * subjects to cover the route's subject. An existing stream keeps its replicas: it is the operator's.
+ */
+export async function ensureStream(jsm: JetStreamManager, target: ConsumerTarget, clustered: boolean, log: Logger): Promise<void> {
   const { stream, subject } = target
   try {
     const info = await jsm.streams.info(stream)
@@ -47,8 +60,22 @@ export async function ensureStream(jsm: JetStreamManager, target: ConsumerTarget
     }
   } catch (err: unknown) {
     if (!isNotFound(err)) throw err
-    await jsm.streams.add({ name: stream, subjects: [subject] })
-    log.info({ stream, subject }, 'JetStream stream created')
+    await createStream(jsm, target, clustered, log)
+  }
+}
+
+async function createStream(jsm: JetStreamManager, target: ConsumerTarget, clustered: boolean, log: Logger): Promise<void> {
+  const { stream, subject } = target
+  for (const replicas of clustered ? CLUSTER_REPLICAS : ([1] as const)) {
+    try {
+      await jsm.streams.add({ name: stream, subjects: [subject], num_replicas: replicas })
+      log.info({ stream, subject, replicas }, 'JetStream stream created')
+      return
+    } catch (err: unknown) {
+      const refused = err instanceof JetStreamApiError && REPLICAS_REFUSED.has(err.code)
+      if (!refused || replicas === 1) throw err
+      log.info({ stream, replicas, err: describeError(err) }, 'JetStream refused this many replicas; trying fewer')
+    }
   }
 }
 

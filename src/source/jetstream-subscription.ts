@@ -59,7 +59,8 @@ export class JetStreamSubscription implements RouteSource {
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.#nc)
     const target = { stream: this.#opts.stream, durable: this.#opts.durable, subject: this.#opts.subject }
-    await ensureStream(jsm, target, this.#log)
+    // A clustered server names its cluster in INFO: the stream is then created replicated.
+    await ensureStream(jsm, target, this.#nc.info?.cluster !== undefined, this.#log)
     await ensureConsumer(jsm, target, this.#opts.durableStore ? FILE_STORE_ACKS : MEMORY_STORE_ACKS, this.#log)
     const consumer = await jetstream(this.#nc).consumers.get(this.#opts.stream, this.#opts.durable)
     this.#messages = await consumer.consume({ max_messages: PULL_BATCH, callback: (m) => this.#onMessage(m) })

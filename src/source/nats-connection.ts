@@ -1,14 +1,48 @@
 import { EventEmitter } from 'node:events'
 import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/transport-node'
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { maskText } from '../secret-mask.js'
 
 export type LinkState = 'connected' | 'disconnected'
 
 export interface NatsLinkEvents {
   connected: []
   disconnected: []
+}
+
+/** The servers without their credentials, and the credentials as nats.js takes them. */
+export interface NatsServersAndAuth {
+  servers: string[]
+  auth: Pick<ConnectionOptions, 'user' | 'pass' | 'token'>
+}
+
+/**
+ * Takes `user:password@` (or a token, `token@`) out of the server URLs, as the Go service's
+ * client honours them: nats.js ignores credentials in a URL (and reads a password that starts with
+ * digits as the port). The first URL that has credentials gives them for every server.
+ */
+export function natsServersAndAuth(urls: readonly string[]): NatsServersAndAuth {
+  let auth: NatsServersAndAuth['auth'] = {}
+  const servers = urls.map((text) => {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      // The config accepted it; nats.js reports what it cannot dial.
+      return text
+    }
+    if (url.username === '' && url.password === '') return text
+    if (Object.keys(auth).length === 0) {
+      const user = decodeURIComponent(url.username)
+      auth = url.password === '' ? { token: user } : { user, pass: decodeURIComponent(url.password) }
+    }
+    url.username = ''
+    url.password = ''
+    return url.href.replace(/\/$/, '')
+  })
+  return { servers, auth }
 }
 
 /**
@@ -50,9 +84,12 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
   }
 
   async #connect(): Promise<NatsConnection> {
-    this.#log.info({ servers: this.#servers }, 'connecting to NATS')
+    // The URLs may carry a user and password (or a token): never shown (issue 10).
+    this.#log.info({ servers: this.#servers.map(maskText) }, 'connecting to NATS')
+    const { servers, auth } = natsServersAndAuth(this.#servers)
     const nc = await connect({
-      servers: this.#servers,
+      servers,
+      ...auth,
       name: 'mainflux-export',
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
@@ -67,7 +104,8 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
       throw new Error('NATS link closed while connecting')
     }
     this.#setState('connected')
-    this.#log.info({ server: nc.getServer() }, 'connected to NATS')
+    this.#lastError = undefined
+    this.#log.info({ server: maskText(nc.getServer()) }, 'connected to NATS')
     void this.#watch(nc) // status loop: ends when the connection closes
     return nc
   }
@@ -76,12 +114,14 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
     for await (const status of nc.status()) {
       switch (status.type) {
         case 'disconnect':
-          this.#lastError = `NATS disconnected from ${status.server}`
-          this.#log.warn({ server: status.server }, 'NATS disconnected')
+          this.#lastError = `NATS disconnected from ${maskText(status.server)}`
+          this.#log.warn({ server: maskText(status.server) }, 'NATS disconnected')
           this.#setState('disconnected')
           break
         case 'reconnect':
-          this.#log.info({ server: status.server }, 'NATS reconnected')
+          // The fault the last error described (a lost connection, a refused reconnect) is over.
+          this.#lastError = undefined
+          this.#log.info({ server: maskText(status.server) }, 'NATS reconnected')
           this.#setState('connected')
           break
         case 'error':

@@ -81,8 +81,10 @@ export class FileStore implements MessageStore {
   /** `onDelivered` of tail messages, by seq, until they are loaded into their window. */
   readonly #callbacks = new Map<number, () => void>()
   #sweepTimer: NodeJS.Timeout | undefined
-  /** The last problem other than a failing commit: database moved aside, unreadable rows. */
+  /** The database was found corrupt and moved aside at open: kept until restart, messages were lost. */
   #lastError: string | undefined
+  /** Queued rows could not be read back; cleared by the next read that works. */
+  #readError: string | undefined
   #closed = false
 
   constructor(config: FileStoreConfig, log?: StoreLogger) {
@@ -100,7 +102,7 @@ export class FileStore implements MessageStore {
 
   /** The store's problem for /health: failing commits (disk full), else the database moved aside at open. */
   get lastError(): string | undefined {
-    return this.#commits?.failure?.message ?? this.#lastError
+    return this.#commits?.failure?.message ?? this.#readError ?? this.#lastError
   }
 
   /**
@@ -128,7 +130,7 @@ export class FileStore implements MessageStore {
   open(listener: StoreListener): Promise<void> {
     try {
       this.#listener = listener
-      const disk = SqliteQueue.open(this.#config.path, { maxPageCount: this.#config.maxPageCount }, this.#log)
+      const disk = SqliteQueue.open(this.#config.path, { maxBytes: this.#config.maxBytes, maxPageCount: this.#config.maxPageCount }, this.#log)
       this.#disk = disk
       this.#commits = new GroupCommit(disk, this.#log)
       if (disk.movedAside !== undefined) this.#lastError = `store ${disk.dir}: ${DB_FILE} was corrupt, moved aside to ${disk.movedAside}; started with an empty queue`
@@ -310,6 +312,7 @@ export class FileStore implements MessageStore {
     const fits = (bytes: number): boolean => window.queuedCount === 0 || window.queuedBytes + bytes <= this.#windowBytes
     try {
       for (const row of disk.load(route.no, route.windowEnd, room)) {
+        this.#readError = undefined
         if (!fits(row.bytes)) break
         const onDelivered = this.#callbacks.size > 0 ? this.#takeCallback(row.seq) : undefined
         window.push({ topic: row.topic, payload: row.payload, receivedAt: row.received_at, seq: row.seq, bytes: row.bytes, state: MessageState.Queued, onDelivered })
@@ -320,8 +323,8 @@ export class FileStore implements MessageStore {
     } catch (err: unknown) {
       // Left in the tail: the next claim tries again. Logged once per distinct error.
       const message = `store ${disk.dir}: cannot read queued messages of route ${route.id}: ${describeError(err)}`
-      if (message !== this.#lastError) this.#log.error({ dir: disk.dir, route: route.id, err: describeError(err) }, 'store cannot read queued messages')
-      this.#lastError = message
+      if (message !== this.#readError) this.#log.error({ dir: disk.dir, route: route.id, err: describeError(err) }, 'store cannot read queued messages')
+      this.#readError = message
     }
     if (loaded < room && route.tailCount > loaded) {
       for (const m of commits.pendingAfter(route.no, route.windowEnd)) {

@@ -1,10 +1,11 @@
-import { mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { describeError, StoreError } from '../errors.js'
 import { CorruptionFound, isCorruption, moveAside, sqliteCode } from './corrupt.js'
+import { DiskSpace } from './disk-space.js'
 import { MessageState } from './message.js'
 import type { StoredMessage } from './message.js'
+import { prepareStoreDir, protectStoreFiles } from './store-files.js'
 
 /** What the file store logs with: pino's Logger fits, and so does a small fake in tests. */
 export interface StoreLogger {
@@ -20,6 +21,14 @@ export interface DiskRow {
   payload: Buffer
   received_at: number
   bytes: number
+}
+
+/** Options of {@link SqliteQueue.open}. */
+export interface SqliteQueueOptions {
+  /** `[store] max_bytes`: the WAL's bound and when free space is given back derive from it. */
+  maxBytes: number
+  /** Test only: SQLite's `max_page_count` (see FileStoreConfig). */
+  maxPageCount?: number
 }
 
 /** A route found with messages in the database at open. */
@@ -57,6 +66,9 @@ const SCHEMA = `
  * `synchronous = NORMAL` (a commit is a write() to the WAL, not an fsync: it survives the death of
  * the process, and a power cut may lose the last commits but never corrupts the file).
  *
+ * The directory is 0700 and the files 0600 (store-files.ts); the WAL is bounded by `max_bytes` and
+ * free pages are given back after a drain (disk-space.ts).
+ *
  * All calls are synchronous (better-sqlite3); the file store batches them into transactions.
  */
 export class SqliteQueue {
@@ -69,6 +81,7 @@ export class SqliteQueue {
   /** Where a corrupt database found at open was moved to, if it was. */
   movedAside: string | undefined
   readonly #db: Database.Database
+  readonly #space: DiskSpace
   readonly #insert: Database.Statement<[number, number, string, Buffer, number, number], never>
   readonly #delete: Database.Statement<[number], never>
   readonly #deleteRange: Database.Statement<[number, number], never>
@@ -81,10 +94,11 @@ export class SqliteQueue {
   #newRoutes: Array<[number, string]> = []
   #nextRouteNo = 1
 
-  private constructor(dir: string, file: string, db: Database.Database) {
+  private constructor(dir: string, file: string, db: Database.Database, space: DiskSpace) {
     this.dir = dir
     this.file = file
     this.#db = db
+    this.#space = space
     const version = db.pragma('user_version', { simple: true })
     if (typeof version !== 'number' || version > SCHEMA_VERSION) {
       throw new StoreError('EXP_STORE_UNAVAILABLE', `store ${dir}: ${DB_FILE} has schema version ${String(version)}, newer than this program (${SCHEMA_VERSION}); refusing to touch it`)
@@ -156,22 +170,22 @@ export class SqliteQueue {
    * @throws {StoreError} EXP_STORE_UNAVAILABLE when the directory cannot be created or written,
    *   the database is locked by another process, or its schema is newer than this program.
    */
-  static open(dirGiven: string, options: { maxPageCount?: number }, log: StoreLogger): SqliteQueue {
+  static open(dirGiven: string, options: SqliteQueueOptions, log: StoreLogger): SqliteQueue {
     const dir = resolve(dirGiven)
     try {
-      mkdirSync(dir, { recursive: true })
-      if (!statSync(dir).isDirectory()) throw new Error('not a directory')
+      prepareStoreDir(dir, DB_FILE, log)
     } catch (err: unknown) {
       throw new StoreError('EXP_STORE_UNAVAILABLE', `store directory ${dir} cannot be created: ${describeError(err)}`, { cause: err })
     }
     const file = join(dir, DB_FILE)
     try {
-      return SqliteQueue.#openFile(dir, file, options)
+      return SqliteQueue.#openFile(dir, file, options, log)
     } catch (err: unknown) {
       if (!isCorruption(err)) throw unavailable(dir, err)
       let aside: string
       try {
         aside = moveAside(file, new Date())
+        protectStoreFiles(aside, { create: false })
       } catch (renameErr: unknown) {
         throw new StoreError('EXP_STORE_UNAVAILABLE', `store ${dir}: ${DB_FILE} is corrupt and cannot be moved aside: ${describeError(renameErr)}`, { cause: err })
       }
@@ -181,7 +195,7 @@ export class SqliteQueue {
       )
       let fresh: SqliteQueue
       try {
-        fresh = SqliteQueue.#openFile(dir, file, options)
+        fresh = SqliteQueue.#openFile(dir, file, options, log)
       } catch (retryErr: unknown) {
         throw unavailable(dir, retryErr)
       }
@@ -190,7 +204,8 @@ export class SqliteQueue {
     }
   }
 
-  static #openFile(dir: string, file: string, options: { maxPageCount?: number }): SqliteQueue {
+  static #openFile(dir: string, file: string, options: SqliteQueueOptions, log: StoreLogger): SqliteQueue {
+    protectStoreFiles(file, { create: true })
     const db = new Database(file, { timeout: LOCK_TIMEOUT_MS })
     try {
       // One process owns the queue: a second service on the same directory gets SQLITE_BUSY at open
@@ -199,10 +214,10 @@ export class SqliteQueue {
       const mode = db.pragma('journal_mode = WAL', { simple: true })
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL is needed`)
       db.pragma('synchronous = NORMAL')
-      // After a burst the WAL is cut back to this size at the next checkpoint.
-      db.pragma('journal_size_limit = 67108864')
+      // Before the schema exists: a new file gets auto-vacuum. Also bounds the WAL.
+      const space = new DiskSpace(db, options.maxBytes, () => db.prepare('SELECT 1 FROM messages LIMIT 1').get() === undefined, log)
       if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`)
-      return new SqliteQueue(dir, file, db)
+      return new SqliteQueue(dir, file, db, space)
     } catch (err: unknown) {
       db.close()
       throw err
@@ -227,6 +242,7 @@ export class SqliteQueue {
   commit(messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number): void {
     this.#commitTx(messages, routeNos, deletes, lastSeq)
     this.#newRoutes = []
+    if (deletes.length > 0) this.#space.reclaim()
   }
 
   /** Deletes alone: they free pages, so they may succeed when the disk is too full for inserts. */

@@ -25,6 +25,8 @@ export interface BridgeConfigOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error'
   heartbeatInterval?: string
   routes?: TestRoute[]
+  /** Extra `[exp]` keys (`http_host`, `http_token`…). */
+  exp?: Record<string, unknown>
   /** Extra `[mqtt]` keys (TLS settings and the like). */
   mqtt?: Record<string, unknown>
   /** A `[store]` table; default none (the environment and defaults apply). */
@@ -43,7 +45,7 @@ export function bridgeConfigToml(o: BridgeConfigOptions): string {
     ...o.mqtt,
   }
   const doc: Record<string, unknown> = {
-    exp: { nats: o.natsUrl, port: o.httpPort, log_level: o.logLevel ?? 'info', heartbeat_interval: o.heartbeatInterval ?? '10s' },
+    exp: { nats: o.natsUrl, port: o.httpPort, log_level: o.logLevel ?? 'info', heartbeat_interval: o.heartbeatInterval ?? '10s', ...o.exp },
     mqtt,
     routes: o.routes ?? [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', type: 'default', workers: 10 }],
   }

@@ -126,3 +126,71 @@ async function healthy(monitorPort: number): Promise<boolean> {
   await res.body?.cancel()
   return res.ok
 }
+
+/** Options of {@link startNatsCluster}. */
+export interface NatsClusterOptions {
+  /** Nodes; default 3. */
+  size?: number
+  /** Enable JetStream (clustered: streams may have replicas); default true. */
+  jetstream?: boolean
+  /** Deadline for every node to accept connections (and JetStream to be ready); default 20 s. */
+  startTimeoutMs?: number
+}
+
+/** A NATS cluster on loopback, owned by a test: nodes routed to each other. */
+export interface NatsCluster {
+  readonly nodes: readonly NatsServer[]
+  /** The server names of the nodes (`node-0`, `node-1`…), as JetStream names a stream's leader. */
+  readonly names: readonly string[]
+  /** Every node's client URL, comma-separated, as `[exp] nats` takes a cluster. */
+  readonly urls: string
+  /** The node whose server name is `name`. */
+  byName(name: string): NatsServer
+  /** Stops every node and removes their stores. Idempotent. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Starts `size` nats-server nodes on free loopback ports, with routes between them (each lists
+ * every cluster port; a node ignores its own) and, by default, clustered JetStream. The nodes start
+ * together: clustered JetStream is ready only once a majority has met.
+ */
+export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
+  const size = opts.size ?? 3
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()))
+  const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',')
+  const names = clusterPorts.map((_, i) => `node-${i}`)
+  const started = await Promise.allSettled(
+    clusterPorts.map((clusterPort, i) =>
+      startNats({
+        jetstream: opts.jetstream ?? true,
+        startTimeoutMs: opts.startTimeoutMs ?? 20_000,
+        args: ['-n', names[i]!, '--cluster_name', 'mfx-test', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--routes', routes],
+      }),
+    ),
+  )
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed !== undefined) {
+    await Promise.all(nodes.map((n) => n.close()))
+    throw failed.reason
+  }
+  let closing: Promise<void> | undefined
+  const cluster: NatsCluster = {
+    nodes,
+    names,
+    urls: nodes.map((n) => n.url).join(','),
+    byName: (name) => {
+      const node = nodes[names.indexOf(name)]
+      if (node === undefined) throw new Error(`no node named ${name} in ${names.join(', ')}`)
+      return node
+    },
+    close: () => {
+      closing ??= Promise.all(nodes.map((n) => n.close())).then(() => undefined)
+      return closing
+    },
+    [Symbol.asyncDispose]: () => cluster.close(),
+  }
+  return cluster
+}

@@ -2,7 +2,7 @@ import type { ServiceProcess } from './service-process.js'
 
 /** The body of the service's `GET /health`, as far as the tests read it. */
 export interface HealthBody {
-  /** `pass` while NATS is connected, else `fail` (with status 503). */
+  /** `fail` (503) while NATS is down; `warn` while the cloud link is down or acks do not come; else `pass`. */
   status: string
   description: string
   nats: string
@@ -13,6 +13,8 @@ export interface HealthBody {
   queued: number
   /** `''` when there is none. */
   last_error: string
+  /** Why the status is not `pass`, one line each. */
+  reasons: string[]
 }
 
 /** `GET /health` of the service, with the body typed (it is not checked: assert on its fields). */

@@ -76,7 +76,7 @@ describe('username, password and ACL on the cloud broker', () => {
     )
     assert.equal(status, 200)
     const h = body as Record<string, unknown>
-    assert.equal(h.status, 'pass')
+    assert.equal(h.status, 'warn')
     assert.equal(h.mqtt, 'disconnected')
     assert.match(String(h.last_error), REFUSED)
     // The bridge retries; the same refusal is not logged once per attempt.

@@ -118,5 +118,9 @@ describe('bridge end to end', () => {
     assert.equal((body as { nats: string }).nats, 'disconnected')
     await nats.restart()
     await waitFor(async () => (await service.health()).status === 200, { timeoutMs: 15_000, what: '/health 200 after NATS is back' })
+    // Issue 10: last_error kept saying "NATS disconnected" for ever (and the status page in red).
+    const back = (await service.health()).body as { status: string; last_error: string }
+    assert.equal(back.status, 'pass')
+    assert.equal(back.last_error, '')
   })
 })

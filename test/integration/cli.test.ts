@@ -282,5 +282,21 @@ describe('command line', () => {
         assert.match(run.stderr, /spaces or commas/)
       }
     })
+
+    // Issue 10: a target taken from MF_EXPORT_CONFIG_FILE, or an empty --path, went out unchecked.
+    it('refuses a target path the Agent cannot carry wherever it comes from, naming where', async () => {
+      const file = join(FIXTURES, 'agent-saved-config.toml')
+      const cases: Array<{ args: string[]; env: Record<string, string>; source: RegExp }> = [
+        { args: ['--path', ''], env: {}, source: /from --path\) is empty/ },
+        { args: [], env: { MF_EXPORT_CONFIG_FILE: '/opt/my configs/export.toml' }, source: /from MF_EXPORT_CONFIG_FILE\) contains spaces/ },
+        { args: [], env: { MF_EXPORT_CONFIG_FILE: '/opt/a,b/export.toml' }, source: /from MF_EXPORT_CONFIG_FILE\) contains a comma/ },
+      ]
+      for (const c of cases) {
+        const run = await cli(['config', 'agent-command', '--file', file, ...c.args], c.env)
+        assert.equal(run.code, 2, show(run))
+        assert.equal(run.stdout, '', 'a command was printed anyway')
+        assert.match(run.stderr, c.source, show(run))
+      }
+    })
   })
 })

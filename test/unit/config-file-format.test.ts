@@ -112,7 +112,7 @@ void describe('config file format', () => {
     void it('uses the SPEC key names, with durations and sizes as text', () => {
       const file = toFileObject(configOf(FULL))
       assert.deepEqual(file, {
-        exp: { nats: 'nats://n1:4222,nats://n2:4222', port: 9000, log_level: 'warn', heartbeat_interval: '1m30s' },
+        exp: { nats: 'nats://n1:4222,nats://n2:4222', port: 9000, http_host: '', http_token: '', log_level: 'warn', heartbeat_interval: '1m30s' },
         mqtt: {
           url: 'mqtts://cloud:8883',
           username: 'thing',

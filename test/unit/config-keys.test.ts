@@ -15,7 +15,7 @@ void describe('config keys, defaults and aliases', () => {
     const { config, warnings } = load(ROUTE)
     assert.deepEqual(warnings, [])
     assert.deepEqual(config, {
-      exp: { natsUrls: ['nats://localhost:4222'], port: 8170, logLevel: 'info', heartbeatIntervalMs: 10_000 },
+      exp: { natsUrls: ['nats://localhost:4222'], port: 8170, httpHost: '', httpToken: '', logLevel: 'info', heartbeatIntervalMs: 10_000 },
       mqtt: {
         url: 'tcp://localhost:1883',
         username: '',

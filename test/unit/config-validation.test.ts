@@ -41,6 +41,24 @@ void describe('config validation', () => {
       ])
     })
 
+    void it('takes an IP address or a host name as http_host, and refuses a URL or a port', () => {
+      assert.equal(load(`[exp]\nhttp_host = "127.0.0.1"\n${ROUTE}`).config.exp.httpHost, '127.0.0.1')
+      assert.equal(load(`[exp]\nhttp_host = "[::1]"\n${ROUTE}`).config.exp.httpHost, '::1')
+      assert.equal(load(`[exp]\nhttp_host = "localhost"\n${ROUTE}`).config.exp.httpHost, 'localhost')
+      assert.equal(load(`[exp]\nhttp_host = ""\n${ROUTE}`).config.exp.httpHost, '')
+      for (const bad of ['http://gw', '127.0.0.1:8170', 'my gateway']) {
+        assert.match(errorsOf(`[exp]\nhttp_host = "${bad}"\n${ROUTE}`)[0] ?? '', /^config\.toml: \[exp\] http_host: expected an IP address or a host name/)
+      }
+    })
+
+    void it('refuses an http_token that cannot travel in a header, without quoting it', () => {
+      const token = 'two words-0123456789'
+      const errors = errorsOf(`[exp]\nhttp_token = "${token}"\n${ROUTE}`)
+      assert.match(errors[0] ?? '', /^config\.toml: \[exp\] http_token must be visible ASCII characters without spaces/)
+      assert.ok(!errors.join('\n').includes('0123456789'), errors.join('\n'))
+      assert.equal(load(`[exp]\nhttp_token = " tok-en.~+/= "\n${ROUTE}`).config.exp.httpToken, 'tok-en.~+/=')
+    })
+
     void it('rejects a NATS url with another scheme, naming the key', () => {
       assert.match(errorsOf(`[exp]\nnats = "http://broker:4222"\n${ROUTE}`)[0] ?? '', /^config\.toml: \[exp\] nats: unsupported scheme "http:\/\/"/)
     })
@@ -215,6 +233,14 @@ void describe('config validation', () => {
         'config.toml: routes[0] (nats_topic "x"): workers must be at least 1, found 0',
       ])
       assert.equal(load(routeToml({ nats_topic: '"x"', mqtt_topic: '"channels/c/messages"', workers: '"4"' })).config.routes[0]?.workers, 4)
+    })
+
+    // Issue 10: workers = 1000000 left 71,716 messages "in flight" for ever (packet ids wrap at 65,535).
+    void it('rejects workers above 65535, naming the route and the reason', () => {
+      assert.deepEqual(errorsOf(routeToml({ nats_topic: '"x"', mqtt_topic: '"channels/c/messages"', workers: '1000000' })), [
+        'config.toml: routes[0] (nats_topic "x"): workers must be at most 65535 (MQTT packet ids allow no more messages in flight), found 1000000',
+      ])
+      assert.equal(load(routeToml({ nats_topic: '"x"', mqtt_topic: '"channels/c/messages"', workers: '65535' })).config.routes[0]?.workers, 65_535)
     })
 
     void it('rejects a priority outside 0–9 and an unknown source', () => {

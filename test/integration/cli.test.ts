@@ -285,7 +285,7 @@ describe('command line', () => {
 
     // Issue 10: a target taken from MF_EXPORT_CONFIG_FILE, or an empty --path, went out unchecked.
     it('refuses a target path the Agent cannot carry wherever it comes from, naming where', async () => {
-      const file = join(FIXTURES, 'agent-saved-config.toml')
+      const file = join(FIXTURES_DIR, 'agent-saved-config.toml')
       const cases: Array<{ args: string[]; env: Record<string, string>; source: RegExp }> = [
         { args: ['--path', ''], env: {}, source: /from --path\) is empty/ },
         { args: [], env: { MF_EXPORT_CONFIG_FILE: '/opt/my configs/export.toml' }, source: /from MF_EXPORT_CONFIG_FILE\) contains spaces/ },

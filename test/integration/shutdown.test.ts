@@ -14,10 +14,10 @@ import { waitFor, withDeadline } from '../helpers/wait.js'
 const EXIT_WITHIN_MS = 6000
 
 /** Brokers, a reader and a running bridge with the memory store, all stopped after the test. */
-async function startBridge(t: TestContext, routes?: TestRoute[]) {
+async function startBridge(t: TestContext, routes?: TestRoute[], mqtt?: Record<string, unknown>) {
   const td = new Teardown()
   t.after(() => td.run())
-  return startBridgeWorld(td, { collector: { topic: 'channels/c1/messages/#', qos: 1 }, config: { qos: 1, store: { type: 'memory' }, routes } })
+  return startBridgeWorld(td, { collector: { topic: 'channels/c1/messages/#', qos: 1 }, config: { qos: 1, store: { type: 'memory' }, routes, mqtt } })
 }
 
 async function receivedTotal(httpPort: number): Promise<number> {
@@ -70,7 +70,7 @@ describe('shutdown on SIGTERM and SIGINT', () => {
   it('sends, before exiting on SIGTERM, the backlog it received with the broker up (memory store)', async (t) => {
     const COUNT = 10_000
     // One message in flight at a time: the bridge receives the burst much faster than it sends it.
-    const { nats, collector, service, httpPort } = await startBridge(t, [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages', workers: 1 }])
+    const { nats, collector, service, httpPort } = await startBridge(t, [{ nats_topic: 'export', mqtt_topic: 'channels/c1/messages' }], { max_inflight: 1 })
     await publishSequence(nats.url, 'export.backlog', COUNT, { batch: 1000 })
     await waitFor(async () => (await receivedTotal(httpPort)) === COUNT, { timeoutMs: 10_000, what: `all ${COUNT} messages received` })
     const deliveredAtSignal = collector.count

@@ -31,11 +31,11 @@ export interface WindowState {
 }
 
 /**
- * Window of a new connection in `auto` mode: 400 kB of 100-byte messages (at most
- * {@link BYTES_PER_SLOT} bytes each), enough to fill most uplinks in the first round trip; a slower
- * one brings it down after a few rounds.
+ * Window of a new connection in `auto` mode: 800 kB of 100-byte messages (2 MB at most: a slot is
+ * {@link BYTES_PER_SLOT} bytes), enough to fill a satellite link's first round trips; a slower link
+ * brings it down within a few rounds.
  */
-export const INITIAL_LIMIT = 4096
+export const INITIAL_LIMIT = 8192
 /**
  * The window never settles below this: on the loopback or a LAN, a round trip is mostly the time
  * the two ends take to turn a batch around, and about a thousand messages keep them both busy.
@@ -123,8 +123,6 @@ export class InflightWindow {
   #round: Round
   #bestRate = 0
   #stalls = 0
-  /** Consecutive growing rounds that ended with a queue. */
-  #queuedRounds = 0
   #rates: number[] = []
   #minRttMs: number | undefined
   /** When the shortest round trip was last measured afresh (a connection's start, or a drain). */
@@ -147,7 +145,6 @@ export class InflightWindow {
     this.#limit = bounds.fixed ? this.#bounds.cap : Math.min(this.#bounds.cap, INITIAL_LIMIT)
     this.#bestRate = 0
     this.#stalls = 0
-    this.#queuedRounds = 0
     this.#rates = []
     this.#minRttMs = undefined
     this.#minRttAt = this.#now()
@@ -191,8 +188,8 @@ export class InflightWindow {
     const round = this.#round
     if (now - round.startAt < MIN_ROUND_MS) return
     if (sendNo >= round.startNo) this.#endRound(now)
-    else if (this.#phase === 'growing' && round.limited && this.#queueing()) {
-      // On a slow link a round lasts as long as the queue it holds: settle without waiting for it.
+    else if ((this.#phase === 'growing' || this.#phase === 'steady') && round.limited && this.#queueing()) {
+      // On a slow link a round lasts as long as the queue it holds: act without waiting for it.
       this.#endRound(now)
     }
   }
@@ -250,27 +247,39 @@ export class InflightWindow {
           this.#phase = 'growing'
           this.#bestRate = rate
           this.#stalls = 0
-          this.#queuedRounds = 0
-          this.#setLimit(this.#limit * 2)
-        } else if (round.limited) {
-          this.#settle()
+                this.#setLimit(this.#limit * 2)
+        } else if (round.limited && this.#queueing()) {
+          // More than the link carries: come down towards twice its bandwidth-delay product (the
+          // best recent rate keeps a queue of our own event loop from taking it lower than that).
+          const target = this.#target()
+          if (target < this.#limit) this.#setLimit(Math.max(target, this.#limit / 2))
         }
         return
       case 'growing': {
         if (!round.limited) return
-        // A queue seen once may be our own event loop catching up with a burst: hold, and settle
-        // only if it is still there a round later.
+        // The first round of a connection has no acks of earlier sends: nothing measured yet.
+        if (round.startNo === this.#connectionStartNo) return
         const queueing = this.#queueing()
-        this.#queuedRounds = queueing ? this.#queuedRounds + 1 : 0
-        const progress = rate >= this.#bestRate * PROGRESS
+        const previous = this.#bestRate
+        const progress = rate >= previous * PROGRESS
         if (progress) {
           this.#bestRate = rate
           this.#stalls = 0
         } else this.#stalls++
-        if (this.#queuedRounds >= STALL_ROUNDS || this.#stalls >= STALL_ROUNDS) {
+        if (this.#stalls >= STALL_ROUNDS) {
+          // The rate stopped rising: the link is full at about the rate measured now.
           this.#phase = 'steady'
-          this.#settle()
-        } else if (progress && !queueing) this.#setLimit(this.#limit * 2)
+          if (queueing) this.#setLimit(Math.max(this.#target(), this.#limit / 2))
+          return
+        }
+        // The rate grew with the window: whatever the round trip says, the queue is not the link's.
+        const scaling = previous > 0 && rate >= previous * 1.8
+        if (progress && (scaling || !queueing)) this.#setLimit(this.#limit * (scaling ? 4 : 2))
+        else if (queueing && previous === 0) {
+          // The first measure already shows a queue: a slow link; settle at once.
+          this.#phase = 'steady'
+          this.#setLimit(Math.max(this.#target(), this.#limit / 2))
+        }
       }
     }
   }
@@ -284,10 +293,14 @@ export class InflightWindow {
     return this.#srttMs !== undefined && this.#minRttMs !== undefined && this.#srttMs < 1.25 * this.#minRttMs + QUEUE_MARGIN_MS
   }
 
-  /** Twice the bandwidth-delay product, at least the floor. */
-  #settle(): void {
+  /** Twice the bandwidth-delay product (best recent ack rate × shortest round trip), at least the floor. */
+  #target(): number {
     const bdp = this.#rates.length === 0 ? 0 : (Math.max(...this.#rates) * (this.#minRttMs ?? 0)) / 1000
-    this.#setLimit(Math.max(FLOOR_LIMIT, bdp * HEADROOM))
+    return Math.max(FLOOR_LIMIT, bdp * HEADROOM)
+  }
+
+  #settle(): void {
+    this.#setLimit(this.#target())
   }
 
   #setLimit(limit: number): void {

@@ -296,14 +296,15 @@ export class FileStore implements MessageStore {
 
   /**
    * Loads the next messages of the route's tail into its window, in seq order; returns how many.
-   * Commits first so that every tail message is on disk; if that fails (disk full), the part of the
-   * tail that is still only in the pending buffer is taken from there.
+   * The tail is on disk up to the last commit and in the pending-insert buffer after it (every
+   * pending seq is above every committed one): first the rows, then the buffer. A commit is not
+   * forced for it: a window that drains fast would otherwise turn the group commit into many small
+   * ones.
    */
   #topUp(route: RouteState): number {
     const disk = this.#disk
     const commits = this.#commits
     if (disk === undefined || commits === undefined) return 0
-    if (commits.pendingInserts > 0 && !commits.failure) commits.commit()
     const window = route.window
     // Bounds the queued head only: messages in flight are bounded by the MQTT window.
     const room = Math.max(this.#windowMessages - window.queuedCount, 1)

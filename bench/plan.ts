@@ -28,6 +28,9 @@ export interface Plan {
   /** Backlog queued during a cut and drained over the uplink, and that link's round trip. */
   uplinkDrainCount: number
   uplinkDrainRtt: number
+  /** The full-window memory run: a paced stream faster than the 600 ms link carries. */
+  fullWindowRate: number
+  fullWindowSeconds: number
   inflightSweep: number[]
   sweepQos: Qos[]
   pacedRates: number[]
@@ -61,6 +64,8 @@ export function makePlan(mode: Mode, maxInflight: number | undefined, only: Grou
     limit20Seconds: quick ? 5 : 15,
     uplinkDrainCount: quick ? 20_000 : 100_000,
     uplinkDrainRtt: 100,
+    fullWindowRate: 20_000,
+    fullWindowSeconds: quick ? 5 : 15,
     inflightSweep: quick ? [10, 1000] : [10, 100, 1000],
     sweepQos: quick ? [2] : [0, 1, 2],
     pacedRates: quick ? [5000] : [1000, 5000, 20_000],

@@ -97,6 +97,14 @@ function limitTable(s: Section): string[] {
   return rows
 }
 
+function fullWindowTable(s: Section): string[] {
+  const rows = ['| scenario | system | msg/s | peak RSS MiB | most in flight | window at the end | window full | received |', '|---|---|---:|---:|---:|---:|---:|---:|']
+  for (const r of s.runs) {
+    rows.push(`| ${r.scenario} | ${r.system} | ${int(r.throughputPerS)} | ${num(r.peakRssMiB, 0)} | ${int(r.extra?.maxInFlight)} | ${int(r.extra?.windowAtEnd)} | ${pct(r.extra?.fullShare)} of samples | ${int(r.delivery.received)}${r.note !== undefined ? ` (${r.note})` : ''} |`)
+  }
+  return rows
+}
+
 function rssTable(s: Section): string[] {
   const rows = [
     '| scenario | system | queued | ingest msg/s | peak RSS MiB | RSS before MiB | CPU s |',
@@ -128,6 +136,7 @@ export function renderResults(info: RunInfo, targets: TargetStatus[], sections: 
     out.push(`## ${s.title}`, '', s.about, '')
     if (s.id === 'drain' || s.id === 'uplink-drain') out.push(...drainTable(s))
     else if (s.id === 'uplink-limit20') out.push(...limitTable(s))
+    else if (s.id === 'uplink-rss') out.push(...fullWindowTable(s))
     else if (s.id === 'rss') out.push(...rssTable(s))
     else out.push(...runTable(s))
     out.push('')

@@ -10,9 +10,13 @@ import type { RunResult } from './measure.js'
 import { summary } from './measure.js'
 import type { Plan } from './plan.js'
 import { runTimeoutMs } from './plan.js'
-import { findPid } from './proc.js'
+import { findPid, peakRssMiB } from './proc.js'
+import { startReader } from './reader.js'
+import { throughput } from './stats.js'
+import { READ_FILTER, describeSystem, startSystem } from './systems.js'
 import type { Section } from './report.js'
-import type { BenchEnv, Qos, SystemSpec } from './systems.js'
+import type { BenchEnv, Load, Qos, SystemSpec } from './systems.js'
+import { metricValue } from '../test/helpers/service-metrics.js'
 
 export type UplinkRunFn = (scenario: string, spec: SystemSpec, count: number, rate: number, env?: BenchEnv, timeoutMs?: number) => Promise<RunResult | undefined>
 export type Repeat = (reps: number, thunks: Array<() => Promise<RunResult | undefined>>, always?: boolean) => Promise<RunResult[]>
@@ -86,6 +90,21 @@ export async function uplink(env: BenchEnv, plan: Plan, run: UplinkRunFn, repeat
       await limited.close()
     }
 
+    // Memory while a 600 ms link carries a full window: a paced stream faster than the window
+    // carries, so that the window stays full and a backlog builds in the store.
+    try {
+      const r = await fullWindowRss(env, plan, 600)
+      log(`${r.scenario}: peak RSS ${r.peakRssMiB?.toFixed(0)} MiB, in flight up to ${r.extra?.maxInFlight}, window ${r.extra?.windowAtEnd}, full in ${Math.round((r.extra?.fullShare ?? 0) * 100)} % of samples`)
+      sections.push({
+        id: 'uplink-rss',
+        title: 'Uplink: memory while a 600 ms link carries a full window',
+        about: `QoS 1, ${plan.maxInflight === undefined ? 'default configuration' : 'TUNED'}: a stream paced at ${plan.fullWindowRate.toLocaleString('en-US')} msg/s for ${plan.fullWindowSeconds} s, faster than the window carries over the link, so the window stays full and a backlog builds in the file store. /metrics is sampled every 500 ms; "full" counts samples with at least 90 % of the window in flight. Peak RSS is VmHWM of the service.`,
+        runs: [r],
+      })
+    } catch (err: unknown) {
+      log(`uplink full-window RSS FAILED: ${err instanceof Error ? err.message : String(err)}`)
+    }
+
     // A backlog queued during a cut, drained over the 100 ms link (file store, QoS 1).
     try {
       const count = plan.uplinkDrainCount
@@ -112,4 +131,65 @@ export async function uplink(env: BenchEnv, plan: Plan, run: UplinkRunFn, repeat
 /** The run of `kind` in an uplink scenario and QoS. */
 export function uplinkRun(runs: readonly RunResult[], rttMs: number, qos: Qos, count: number, kind: 'service' | 'plain'): RunResult | undefined {
   return runs.find((r) => r.scenario === uplinkScenario(rttMs, count) && r.spec.qos === qos && r.spec.kind === kind)
+}
+
+/** A paced stream through a `rttMs` link, with the service's window sampled: peak RSS with a full window. */
+async function fullWindowRss(env: BenchEnv, plan: Plan, rttMs: number): Promise<RunResult> {
+  const proxy = await startTcpProxy(env.broker.port, { delayMs: rttMs / 2 })
+  const tuned = plan.maxInflight !== undefined ? { maxInflight: plan.maxInflight } : {}
+  const spec: SystemSpec = { kind: 'service', qos: 1, store: 'file', mqttPort: proxy.port, ...tuned }
+  const load: Load = { count: plan.fullWindowRate * plan.fullWindowSeconds, rate: plan.fullWindowRate, size: plan.size }
+  const timeoutMs = runTimeoutMs(load.count) + plan.fullWindowSeconds * 4000
+  const started = performance.now()
+  const system = await startSystem(env, spec)
+  try {
+    const reader = await startReader({ kind: env.reader, broker: env.broker, topic: READ_FILTER, qos: 1, count: load.count, timeoutMs, dir: env.dir })
+    let stop = false
+    let maxInFlight = 0
+    let full = 0
+    let samples = 0
+    let windowAtEnd = 0
+    const sampler = (async () => {
+      while (!stop) {
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        const text = await system.metrics?.().catch(() => '')
+        const window = metricValue(text ?? '', 'export_mqtt_inflight_window') ?? 0
+        const inFlight = metricValue(text ?? '', 'export_messages_in_flight', { route: 'bench' }) ?? 0
+        const queued = metricValue(text ?? '', 'export_queue_messages', { route: 'bench' }) ?? 0
+        if (queued === 0 && samples > 0) continue // drained: the window is no longer what limits
+        samples++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        if (window > 0 && inFlight >= 0.9 * window) full++
+        windowAtEnd = window
+      }
+    })()
+    try {
+      const sent = await system.send(load, timeoutMs)
+      const delivery = await reader.done()
+      stop = true
+      await sampler
+      return {
+        scenario: `${rttMs} ms link, paced ${plan.fullWindowRate / 1000}k/s, full window`,
+        system: describeSystem(spec),
+        spec,
+        load,
+        sent,
+        delivery,
+        throughputPerS: throughput(delivery),
+        peakRssMiB: peakRssMiB(system.pid),
+        cpuS: undefined,
+        brokerCpuS: undefined,
+        natsCpuS: undefined,
+        wallS: (performance.now() - started) / 1000,
+        extra: { maxInFlight, windowAtEnd, fullShare: samples === 0 ? 0 : full / samples },
+        ...(delivery.received < load.count ? { note: `only ${delivery.received} of ${load.count} arrived` } : {}),
+      }
+    } finally {
+      stop = true
+      await reader.close()
+    }
+  } finally {
+    await system.stop()
+    await proxy.stop()
+  }
 }

@@ -1,6 +1,29 @@
 /** A monotonic clock in milliseconds; injected so tests drive time by hand. */
 export type Clock = () => number
 
+/**
+ * How busy this process's event loop has been since the previous call, 0–1 (Node's event-loop
+ * utilisation); injected so tests can play a busy process.
+ */
+export type LoopBusy = () => number
+
+/** Node's event-loop utilisation since the previous call. */
+export function eventLoopBusy(): LoopBusy {
+  let last = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const delta = performance.eventLoopUtilization(now, last)
+    last = now
+    return delta.utilization
+  }
+}
+
+/**
+ * A round during which our own event loop was this busy measured our CPU, not the link: a burst
+ * being taken in from NATS delays the acks we read as much as a queue on the link would.
+ */
+const BUSY_LOOP = 0.9
+
 /** What bounds the window on the current connection. */
 export interface WindowBounds {
   /**
@@ -52,6 +75,8 @@ export const MIN_ROUND_MS = 100
 const PROGRESS = 1.25
 /** Rounds without progress before the window stops growing. */
 const STALL_ROUNDS = 2
+/** Rounds in a row with a heavy queue before a steady window is cut. */
+const SHRINK_ROUNDS = 3
 /** The window settles at this multiple of the bandwidth-delay product: room for jitter, one round trip of queue at most. */
 const HEADROOM = 2
 /** Limited rounds whose best rate is remembered. */
@@ -123,6 +148,8 @@ export class InflightWindow {
   #round: Round
   #bestRate = 0
   #stalls = 0
+  /** Consecutive limited rounds that ended with a heavy queue. */
+  #heavyRounds = 0
   #rates: number[] = []
   #minRttMs: number | undefined
   /** When the shortest round trip was last measured afresh (a connection's start, or a drain). */
@@ -133,8 +160,11 @@ export class InflightWindow {
   #srttMs: number | undefined
   #lastRate: number | undefined
 
-  constructor(now: Clock) {
+  readonly #busy: LoopBusy
+
+  constructor(now: Clock, busy: LoopBusy = () => 0) {
     this.#now = now
+    this.#busy = busy
     this.#round = this.#newRound(now())
   }
 
@@ -145,6 +175,7 @@ export class InflightWindow {
     this.#limit = bounds.fixed ? this.#bounds.cap : Math.min(this.#bounds.cap, INITIAL_LIMIT)
     this.#bestRate = 0
     this.#stalls = 0
+    this.#heavyRounds = 0
     this.#rates = []
     this.#minRttMs = undefined
     this.#minRttAt = this.#now()
@@ -188,7 +219,7 @@ export class InflightWindow {
     const round = this.#round
     if (now - round.startAt < MIN_ROUND_MS) return
     if (sendNo >= round.startNo) this.#endRound(now)
-    else if ((this.#phase === 'growing' || this.#phase === 'steady') && round.limited && this.#queueing()) {
+    else if ((this.#phase === 'growing' || this.#phase === 'steady') && round.limited && this.#heavyQueue()) {
       // On a slow link a round lasts as long as the queue it holds: act without waiting for it.
       this.#endRound(now)
     }
@@ -223,6 +254,8 @@ export class InflightWindow {
     this.#lastRate = rate
     this.#round = this.#newRound(now)
     if (this.#phase === 'fixed') return
+    // The process itself was the bottleneck: the round says nothing of the link, hold.
+    if (this.#busy() >= BUSY_LOOP) return
     // An idle sender's rate says nothing of the path; a limited one's says what the window allows.
     if (round.limited) {
       this.#rates.push(rate)
@@ -242,15 +275,21 @@ export class InflightWindow {
           this.#drainStartNo = this.#nextSendNo
           this.#drainMinRttMs = undefined
           this.#setLimit(Math.max(FLOOR_LIMIT / 2, this.#limit / 2))
-        } else if (round.limited && this.#noQueue()) {
+          return
+        }
+        if (!round.limited) return
+        this.#heavyRounds = this.#heavyQueue() ? this.#heavyRounds + 1 : 0
+        if (this.#noQueue()) {
           // Limited, and nothing waits anywhere: the link has room for more.
           this.#phase = 'growing'
           this.#bestRate = rate
           this.#stalls = 0
-                this.#setLimit(this.#limit * 2)
-        } else if (round.limited && this.#queueing()) {
-          // More than the link carries: come down towards twice its bandwidth-delay product (the
-          // best recent rate keeps a queue of our own event loop from taking it lower than that).
+          this.#setLimit(this.#limit * 2)
+        } else if (this.#heavyRounds >= SHRINK_ROUNDS) {
+          // Rounds on end with several round trips of queue: the window holds far more than the
+          // link carries. Come down towards twice its bandwidth-delay product (the best recent
+          // rate keeps a queue of the machine's own making from taking it lower than that).
+          this.#heavyRounds = 0
           const target = this.#target()
           if (target < this.#limit) this.#setLimit(Math.max(target, this.#limit / 2))
         }
@@ -259,29 +298,36 @@ export class InflightWindow {
         if (!round.limited) return
         // The first round of a connection has no acks of earlier sends: nothing measured yet.
         if (round.startNo === this.#connectionStartNo) return
-        const queueing = this.#queueing()
+        const heavy = this.#heavyQueue()
+        this.#heavyRounds = heavy ? this.#heavyRounds + 1 : 0
         const previous = this.#bestRate
         const progress = rate >= previous * PROGRESS
         if (progress) {
           this.#bestRate = rate
           this.#stalls = 0
         } else this.#stalls++
-        if (this.#stalls >= STALL_ROUNDS) {
-          // The rate stopped rising: the link is full at about the rate measured now.
+        if (previous === 0 && heavy) {
+          // The first measure already shows several round trips of queue: a slow link; settle now.
           this.#phase = 'steady'
-          if (queueing) this.#setLimit(Math.max(this.#target(), this.#limit / 2))
+          this.#setLimit(Math.max(this.#target(), this.#limit / 2))
+          return
+        }
+        if (this.#stalls >= STALL_ROUNDS || this.#heavyRounds >= STALL_ROUNDS) {
+          // The rate stopped rising, or a queue stays: hold here; steady rounds take it down if
+          // the queue stays heavy.
+          this.#phase = 'steady'
           return
         }
         // The rate grew with the window: whatever the round trip says, the queue is not the link's.
         const scaling = previous > 0 && rate >= previous * 1.8
-        if (progress && (scaling || !queueing)) this.#setLimit(this.#limit * (scaling ? 4 : 2))
-        else if (queueing && previous === 0) {
-          // The first measure already shows a queue: a slow link; settle at once.
-          this.#phase = 'steady'
-          this.#setLimit(Math.max(this.#target(), this.#limit / 2))
-        }
+        if (progress && (scaling || !this.#queueing())) this.#setLimit(this.#limit * (scaling ? 4 : 2))
       }
     }
+  }
+
+  /** Several round trips of queue: far more in flight than the link carries. */
+  #heavyQueue(): boolean {
+    return this.#srttMs !== undefined && this.#minRttMs !== undefined && this.#srttMs > 4 * this.#minRttMs + QUEUE_MARGIN_MS
   }
 
   /** The round trip is more than twice the shortest: the window holds more than the link carries. */

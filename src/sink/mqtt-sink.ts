@@ -8,8 +8,8 @@ import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
 import { clientOptions, explainConnectError } from './client-options.js'
 import { Flights } from './flights.js'
-import { InflightWindow } from './inflight-window.js'
-import type { Clock, WindowBounds, WindowState } from './inflight-window.js'
+import { InflightWindow, eventLoopBusy } from './inflight-window.js'
+import type { Clock, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
 import { SessionResend } from './session-resend.js'
 import { SessionIdProvider, SessionStore } from './session-store.js'
 
@@ -36,6 +36,7 @@ const QOS2_V311_AUTO_CAP = 20
 /** Options of {@link MqttSink} besides the config: a clock for the window, for tests. */
 export interface MqttSinkOptions {
   now?: Clock
+  busy?: LoopBusy
 }
 
 /**
@@ -77,7 +78,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#log = log
     this.#publishOptions = { qos: config.qos, retain: config.retain }
     this.#now = options.now ?? (() => performance.now())
-    this.#window = new InflightWindow(this.#now)
+    this.#window = new InflightWindow(this.#now, options.busy ?? eventLoopBusy())
     this.#resend = new SessionResend(this.#session, () => this.#window.limit)
     this.#flights = new Flights(this.#window, config.qos, this.#now, () => this.#resend.acked())
   }

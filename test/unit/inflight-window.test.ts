@@ -92,10 +92,24 @@ describe('in-flight window', () => {
     const clock = fakeClock()
     const win = new InflightWindow(clock.now)
     win.reset({ cap: 65_535, fixed: false })
-    // 200 msg/s at 600 ms: the initial window alone is 20 s of queue.
-    simulate(win, clock, { rttMs: 600, capacityPerS: 200 }, 3)
+    // 200 msg/s at 600 ms: the initial window alone is 40 s of queue.
+    simulate(win, clock, { rttMs: 600, capacityPerS: 200 }, 5)
     assert.equal(win.limit, FLOOR_LIMIT)
     assert.equal(win.state().phase, 'steady')
+  })
+
+  it('holds the window while the process itself is the bottleneck (a burst being taken in)', () => {
+    const clock = fakeClock()
+    let busy = 1
+    const win = new InflightWindow(clock.now, () => busy)
+    win.reset({ cap: 65_535, fixed: false })
+    // Acks come late because our own event loop is busy: neither a cut nor a growth is due.
+    const link: LinkModel = { rttMs: 600, capacityPerS: 200 }
+    simulate(win, clock, link, 5)
+    assert.equal(win.limit, INITIAL_LIMIT)
+    busy = 0
+    simulate(win, clock, link, 5)
+    assert.ok(win.limit < INITIAL_LIMIT, `window ${win.limit} once the process was idle again`)
   })
 
   it('reaches the rate of a 600 ms link within a few round trips', () => {
@@ -126,7 +140,7 @@ describe('in-flight window', () => {
     const clock = fakeClock()
     const win = new InflightWindow(clock.now)
     win.reset({ cap: 65_535, fixed: false })
-    simulate(win, clock, { rttMs: 600, capacityPerS: 9000 }, 10)
+    simulate(win, clock, { rttMs: 600, capacityPerS: 30_000 }, 10)
     assert.ok(win.limit > INITIAL_LIMIT)
     // The messages of that link stay in flight: the connection that carried them is gone.
     const before = win.state().inFlight

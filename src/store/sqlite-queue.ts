@@ -40,6 +40,8 @@ export interface RecoveredRoute {
 }
 
 export const DB_FILE = 'queue.db'
+/** Rows per multi-row INSERT (6 parameters each; SQLite allows 32,766). */
+const ROWS_PER_INSERT = 50
 const SCHEMA_VERSION = 1
 /** How long `open` waits for a lock held by another process before calling the store in use. */
 const LOCK_TIMEOUT_MS = 1000
@@ -83,6 +85,9 @@ export class SqliteQueue {
   readonly #db: Database.Database
   readonly #space: DiskSpace
   readonly #insert: Database.Statement<[number, number, string, Buffer, number, number], never>
+  /** {@link ROWS_PER_INSERT} rows in one statement: one call into SQLite instead of fifty. */
+  readonly #insertMany: Database.Statement<unknown[], never>
+  readonly #rowParams: unknown[] = []
   readonly #delete: Database.Statement<[number], never>
   readonly #deleteRange: Database.Statement<[number, number], never>
   readonly #load: Database.Statement<[number, number, number], DiskRow>
@@ -122,6 +127,7 @@ export class SqliteQueue {
       .all()
 
     this.#insert = db.prepare('INSERT INTO messages (seq, route, topic, payload, received_at, bytes) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#insertMany = db.prepare(`INSERT INTO messages (seq, route, topic, payload, received_at, bytes) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`)
     this.#delete = db.prepare('DELETE FROM messages WHERE seq = ?')
     this.#deleteRange = db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ?')
     this.#load = db.prepare('SELECT seq, topic, payload, received_at, bytes FROM messages WHERE route = ? AND seq > ? ORDER BY seq LIMIT ?')
@@ -130,11 +136,20 @@ export class SqliteQueue {
     this.#commitTx = db.transaction((messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number) => {
       for (const [no, name] of this.#newRoutes) this.#insertRoute.run(no, name)
       this.#deleteSeqs(deletes)
+      const params = this.#rowParams
+      params.length = 0
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!
         // Acked (or dropped) before it reached the disk: insert and delete cancel out.
-        if (m.state !== MessageState.Done) this.#insert.run(m.seq, routeNos[i]!, m.topic, m.payload, m.receivedAt, m.bytes)
+        if (m.state === MessageState.Done) continue
+        params.push(m.seq, routeNos[i]!, m.topic, m.payload, m.receivedAt, m.bytes)
+        if (params.length === ROWS_PER_INSERT * 6) {
+          this.#insertMany.run(params)
+          params.length = 0
+        }
       }
+      for (let i = 0; i < params.length; i += 6) this.#insert.run(params[i] as number, params[i + 1] as number, params[i + 2] as string, params[i + 3] as Buffer, params[i + 4] as number, params[i + 5] as number)
+      params.length = 0 // holds payloads: let them go
       // Kept apart from max(seq) so that seq keeps growing even when the queue was empty at a restart.
       this.#setLastSeq.run(lastSeq)
     })

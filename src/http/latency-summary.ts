@@ -80,11 +80,6 @@ export class LatencySummary {
     if (count === 0) return { count, p50: undefined, p99: undefined }
     return { count, p50: quantile(total, count, 0.5), p99: quantile(total, count, 0.99) }
   }
-
-  /** Forgets a route (removed by a reload and drained). */
-  forget(routeId: string): void {
-    this.#routes.delete(routeId)
-  }
 }
 
 function bucketOf(seconds: number): number {

@@ -6,10 +6,13 @@ import { loadConfig, resolveConfigPath } from './config/index.js'
 import { BridgeError, describeError } from './errors.js'
 import { HttpServer } from './http/server.js'
 import { registerHealth } from './http/health.js'
+import { LatencySummary } from './http/latency-summary.js'
 import { Metrics } from './http/metrics.js'
+import { registerProbes } from './http/probes.js'
 import { registerReload } from './http/reload.js'
 import { registerStatusPage } from './http/status-api.js'
 import { StatusHistory } from './http/status-history.js'
+import { StoreUsageReader } from './http/store-usage.js'
 import { ConfigReloader } from './reload.js'
 import { createLogger } from './logger.js'
 import type { Logger } from './logger.js'
@@ -39,9 +42,20 @@ async function run(configPath: string | undefined): Promise<number> {
   const info = buildInfo()
   log.info({ version: info.version, commit: info.commit, config: path, store: config.store.type, routes: config.routes.length }, 'starting export service')
 
-  // The metrics read the service's status at scrape time; the service feeds the latency histogram.
-  const metrics: Metrics = new Metrics(() => service.status())
-  const service = new Service(config, log, { observeLatency: (route, seconds) => metrics.observeLatency(route, seconds) })
+  // The metrics read the service's status at scrape time; the service feeds the latency histogram
+  // and the status page's latency quantiles.
+  const storeUsage = new StoreUsageReader(
+    config.store,
+    () => service.status().routes.reduce((n, r) => n + r.queuedBytes, 0),
+  )
+  const metrics: Metrics = new Metrics(() => service.status(), storeUsage)
+  const latency = new LatencySummary()
+  const service = new Service(config, log, {
+    observeLatency: (route, seconds) => {
+      metrics.observeLatency(route, seconds)
+      latency.observe(route, seconds)
+    },
+  })
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))
   // The token is read at each request: a reload that changes it applies at once.
   const http = new HttpServer(log.child({ component: 'http' }), { token: () => service.config.exp.httpToken })
@@ -49,7 +63,8 @@ async function run(configPath: string | undefined): Promise<number> {
   const keepAliveMs = (): number => service.config.mqtt.keepAliveMs
   const history = new StatusHistory(() => service.status())
   registerHealth(http, status, keepAliveMs)
-  registerStatusPage(http, status, history, keepAliveMs)
+  const stopProbes = registerProbes(http, () => service.status(), () => service.config.store)
+  registerStatusPage(http, { status, config: () => service.config, history, latency, storeUsage }, keepAliveMs)
   metrics.register(http)
   registerReload(http, reloader)
   try {
@@ -72,6 +87,7 @@ async function run(configPath: string | undefined): Promise<number> {
     process.off('SIGHUP', onHangup)
     reloader.close()
     history.close()
+    stopProbes()
     await http.close()
     await service.stop(SHUTDOWN_DEADLINE_MS)
   })

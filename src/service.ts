@@ -3,6 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import type { Config, RouteConfig } from './config/types.js'
 import { describeError } from './errors.js'
 import { Heartbeat } from './heartbeat.js'
+import { LinkHistory } from './link-history.js'
+import type { LinkReport } from './link-history.js'
 import type { Logger } from './logger.js'
 import { RateLimitedLog } from './rate-limited-log.js'
 import { Route } from './route/route.js'
@@ -31,6 +33,12 @@ export interface ServiceStatus {
    * subscribed, a message of the route delivered after a refusal).
    */
   lastError: string | undefined
+  /** Unix ms since when `lastError` has said what it says now (to within a second: see status()). */
+  lastErrorAt: number | undefined
+  /** Unix ms the service started. */
+  startedAt: number
+  /** Reconnects and the last outages of each link. */
+  links: { nats: LinkReport; mqtt: LinkReport }
   /** How long messages have been in flight with no ack from the broker (0 when none is). */
   ackWaitMs: number
   /**
@@ -85,6 +93,11 @@ export class Service {
   /** The broker's last refusal of a message; cleared by the next delivery on that route. */
   #refusal: { routeId: string; text: string } | undefined
   #storeWarnedFor: Config['store'] | undefined
+  readonly #startedAt = Date.now()
+  readonly #natsHistory = new LinkHistory()
+  readonly #mqttHistory = new LinkHistory()
+  /** The error text status() last saw, and since when: the status page shows when a fault began. */
+  #errorSeen: { text: string; at: number } | undefined
 
   constructor(config: Config, log: Logger, options: ServiceOptions = {}) {
     this.#config = config
@@ -100,6 +113,8 @@ export class Service {
       rejected: (routeId, message, err) => this.#onRejected(routeId, message, err),
     })
     this.#nats = new NatsLink(config.exp.natsUrls, log.child({ component: 'nats' }))
+    this.#nats.on('connected', () => this.#natsHistory.up())
+    this.#nats.on('disconnected', () => this.#natsHistory.down(this.#nats.lastError))
     this.#dropLog = new RateLimitedLog(log.child({ component: 'store' }), 10_000)
     this.#rejectLog = new RateLimitedLog(log.child({ component: 'mqtt' }), 10_000)
   }
@@ -137,6 +152,14 @@ export class Service {
     const sink = new MqttSink(this.#config.mqtt, this.#log.child({ component: 'mqtt' }))
     sink.on('connected', () => this.#dispatcher.schedule())
     sink.on('room', () => process.nextTick(() => this.#dispatcher.pump()))
+    // Only the sink in use speaks for the link: the one a reload replaced closes after this one starts.
+    sink.on('connected', () => {
+      if (this.#sink === sink) this.#mqttHistory.up()
+    })
+    sink.on('disconnected', () => {
+      if (this.#sink === sink) this.#mqttHistory.down(sink.lastError)
+    })
+    if (this.#sink !== undefined) this.#mqttHistory.down('reconnecting: [mqtt] changed by a reload')
     sink.start()
     this.#sink = sink
     this.#dispatcher.setPublisher(sink)
@@ -243,12 +266,21 @@ export class Service {
         inFlight: this.#dispatcher.inFlight(id),
       })
     }
+    const lastError = this.#store.lastError ?? this.#routeFaults.values().next().value ?? this.#sink?.lastError ?? this.#nats.lastError ?? this.#refusal?.text
+    // The first status() that sees a new text dates it; the status page's history asks every second.
+    if (lastError === undefined) this.#errorSeen = undefined
+    else if (this.#errorSeen?.text !== lastError) this.#errorSeen = { text: lastError, at: Date.now() }
+    this.#natsHistory.noteCause(this.#nats.lastError)
+    this.#mqttHistory.noteCause(this.#sink?.lastError)
     return {
       nats: this.#nats.state,
       mqtt: this.#sink?.state ?? 'disconnected',
       store: this.#store.diskFull === true ? 'disk_full' : 'ok',
       queued,
-      lastError: this.#store.lastError ?? this.#routeFaults.values().next().value ?? this.#sink?.lastError ?? this.#nats.lastError ?? this.#refusal?.text,
+      lastError,
+      lastErrorAt: this.#errorSeen?.at,
+      startedAt: this.#startedAt,
+      links: { nats: this.#natsHistory.report(), mqtt: this.#mqttHistory.report() },
       ackWaitMs: this.#dispatcher.ackWaitMs(),
       deadLetteredLastHour: 0,
       routes,

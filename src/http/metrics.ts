@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ServiceStatus } from '../service.js'
+import { buildInfo } from '../version.js'
 import type { HttpServer } from './server.js'
+import type { StoreUsageReader } from './store-usage.js'
 
 /** Buckets of the publish latency (received from NATS → acknowledged by the broker), in seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600]
@@ -15,7 +17,8 @@ export class Metrics {
   readonly #latency: Histogram<'route'>
   readonly #latencyChildren = new Map<string, { observe(value: number): void }>()
 
-  constructor(status: () => ServiceStatus) {
+  /** `storeUsage` gives the store's room (`export_store_*_bytes`); without it those are left out. */
+  constructor(status: () => ServiceStatus, storeUsage?: StoreUsageReader) {
     const registry = this.registry
     collectDefaultMetrics({ register: registry })
     this.#latency = new Histogram({
@@ -114,6 +117,42 @@ export class Metrics {
     windowGauge('export_mqtt_inflight_window_max', 'Most unacknowledged publishes allowed on this connection: max_inflight, the broker\'s Receive Maximum, packet ids', (w) => w.cap)
     windowGauge('export_mqtt_round_trip_seconds', 'Smoothed time from publish to the broker\'s acknowledgement on this connection', (w) => (w.rttMs === undefined ? undefined : w.rttMs / 1000))
     linkGauge('export_nats_connected', '1 when connected to NATS', (s) => s.nats === 'connected')
+    const reconnects = (name: string, help: string, link: keyof ServiceStatus['links']): void => {
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset()
+          this.inc(current().links[link].reconnects)
+        },
+      })
+    }
+    reconnects('export_mqtt_reconnects_total', 'Connections to the MQTT broker made again after one was lost (a reload that changes [mqtt] counts one)', 'mqtt')
+    reconnects('export_nats_reconnects_total', 'Connections to NATS made again after one was lost', 'nats')
+    const info = buildInfo()
+    new Gauge({
+      name: 'export_build_info',
+      help: 'Always 1; the labels say which build runs',
+      labelNames: ['version', 'commit'],
+      registers: [registry],
+    }).set({ version: info.version, commit: info.commit }, 1)
+    if (storeUsage !== undefined) {
+      const storeGauge = (name: string, help: string, value: (u: Awaited<ReturnType<StoreUsageReader['read']>>) => number | undefined): void => {
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          async collect() {
+            // NaN, not 0, when the file system cannot be read: 0 free bytes would be a false alarm.
+            this.set(value(await storeUsage.read()) ?? NaN)
+          },
+        })
+      }
+      storeGauge('export_store_capacity_bytes', 'The store\'s bound, [store] max_bytes', (u) => u.maxBytes)
+      storeGauge('export_store_size_bytes', 'Bytes the store takes: its database and WAL on disk (file store), the queued bytes (memory store)', (u) => u.usedBytes)
+      if (storeUsage.kind === 'file') storeGauge('export_store_disk_free_bytes', 'Free bytes of the file system under the file store, for the service\'s user', (u) => u.diskFreeBytes)
+    }
   }
 
   /** For the service's latency observer. */

@@ -16,7 +16,7 @@ import { Teardown } from '../helpers/teardown.js'
 
 const TOKEN = `tok-${randomBytes(12).toString('hex')}`
 const NEXT_TOKEN = `next-${randomBytes(12).toString('hex')}`
-const GET_PATHS = ['/health', '/version', '/metrics', '/status', '/']
+const GET_PATHS = ['/health', '/livez', '/readyz', '/version', '/metrics', '/status', '/']
 
 /** Issue 10, item 4: the HTTP side is the operator's alone. */
 describe('the HTTP side', () => {

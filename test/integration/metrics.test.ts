@@ -7,6 +7,7 @@ import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import type { Collector } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
 import type { NatsServer } from '../helpers/nats-server.js'
+import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -109,6 +110,7 @@ describe('/metrics after messages were delivered', () => {
   let nats: NatsServer
   let collector: Collector
   let httpPort: number
+  let service: ServiceProcess
   let s: Scrape
 
   before(async () => {
@@ -125,6 +127,7 @@ describe('/metrics after messages were delivered', () => {
     nats = world.nats
     collector = world.collector
     httpPort = world.httpPort
+    service = world.service
 
     await publishSequence(nats.url, 'export.seq', N, { batch: 100 })
     const nc = await connect({ servers: nats.url })
@@ -190,6 +193,24 @@ describe('/metrics after messages were delivered', () => {
   it('shows both links up', () => {
     assert.equal(s.value('export_mqtt_connected'), 1)
     assert.equal(s.value('export_nats_connected'), 1)
+  })
+
+  // Issue 11, item 5.
+  it('says which build runs, the store\'s bound, its size on disk and the free disk, and counts reconnects', async () => {
+    const health = (await service.health()).body as { version: string; commit: string }
+    assert.equal(s.types.get('export_build_info'), 'gauge')
+    assert.equal(s.value('export_build_info', { version: health.version, commit: health.commit }), 1)
+    assert.equal(s.find('export_build_info').length, 1)
+    assert.equal(s.value('export_store_capacity_bytes'), 1024 ** 3, 'the default max_bytes, 1 GiB')
+    // The file store's database and WAL: at least a page, at most what max_bytes allows.
+    const size = s.value('export_store_size_bytes')
+    assert.ok(size >= 4096 && size <= 1024 ** 3, `export_store_size_bytes ${size}`)
+    assert.ok(s.value('export_store_disk_free_bytes') > 0)
+    for (const g of ['export_store_capacity_bytes', 'export_store_size_bytes', 'export_store_disk_free_bytes', 'export_mqtt_inflight_window']) assert.equal(s.types.get(g), 'gauge', g)
+    for (const c of ['export_mqtt_reconnects_total', 'export_nats_reconnects_total']) {
+      assert.equal(s.types.get(c), 'counter', c)
+      assert.equal(s.value(c), 0, `${c}: the first connect is not a reconnect`)
+    }
   })
 
   it('includes the default process metrics', () => {
@@ -260,6 +281,8 @@ describe('/metrics while the broker is down and a tiny store overflows', () => {
     assert.equal(up.value('export_messages_dropped_total', { route: 'export', reason: 'disk_full' }), 0)
     for (const g of QUEUE_GAUGES) assert.equal(up.value(g, { route: 'export' }), 0, g)
     assert.equal(up.value('export_mqtt_connected'), 1)
+    assert.equal(up.value('export_mqtt_reconnects_total'), 0, 'the first connect, after a cloud unreachable at start, is not a reconnect')
+    assert.equal(up.value('export_store_capacity_bytes'), MAX_BYTES)
     const latency = histogram(up, 'export_publish_latency_seconds', 'export')
     assert.equal(latency.count, queued)
     // Latency runs from receipt to the broker's ack, so it includes the time spent waiting for the

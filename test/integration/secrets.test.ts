@@ -116,7 +116,7 @@ describe('no secret leaves the process', () => {
     await nc.close()
     await collector.waitForCount(1, 10_000)
 
-    for (const path of ['/health', '/status', '/metrics', '/version', '/']) {
+    for (const path of ['/health', '/livez', '/readyz', '/status', '/metrics', '/version', '/']) {
       await http(service, httpPort, path)
       await http(service, httpPort, path, { method: 'HEAD' })
     }

@@ -9,7 +9,22 @@ import { MemoryStore } from '../../src/store/memory-store.js'
 const KEEP_ALIVE_MS = 30_000
 
 function status(over: Partial<HealthInput> = {}): HealthInput {
-  return { nats: 'connected', mqtt: 'connected', store: 'ok', queued: 0, lastError: undefined, ackWaitMs: 0, deadLetteredLastHour: 0, window: undefined, routes: [], ...over }
+  const link = { reconnects: 0, since: 0, outages: [] }
+  return {
+    nats: 'connected',
+    mqtt: 'connected',
+    store: 'ok',
+    queued: 0,
+    lastError: undefined,
+    lastErrorAt: undefined,
+    startedAt: 0,
+    links: { nats: link, mqtt: link },
+    ackWaitMs: 0,
+    deadLetteredLastHour: 0,
+    window: undefined,
+    routes: [],
+    ...over,
+  }
 }
 
 // Issue 10, item 2: /health tells the truth.

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { bridgeConfigToml } from '../helpers/bridge-config.js'
-import { freePort } from '../helpers/free-port.js'
-import { startMosquitto } from '../helpers/mosquitto.js'
-import { checkSequence, describeSequence, startCollector } from '../helpers/mqtt-collector.js'
+import { startBridgeWorld } from '../helpers/bridge-world.js'
+import { checkSequence, describeSequence } from '../helpers/mqtt-collector.js'
 import { expectedSequence, publishSequence } from '../helpers/nats-publisher.js'
-import { startNats } from '../helpers/nats-server.js'
-import { startService } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 
 const COUNT = 2000
@@ -21,30 +17,19 @@ describe("the broker's Receive Maximum (MQTT 5)", () => {
   it('is respected across routes whose workers add up to more', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    // Mosquitto announces max_inflight_messages as Receive Maximum to MQTT 5 clients.
-    const mosquitto = td.use(await startMosquitto({ extraConfig: 'max_inflight_messages 5\n' }), 'mosquitto')
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 2 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
-          httpPort,
-          qos: 2,
-          mqtt: { protocol_version: 5 },
-          routes: [
-            { nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 50 },
-            { nats_topic: 'b', mqtt_topic: 'channels/b/messages', workers: 50 },
-          ],
-        }),
-      }),
-      'service',
-    )
-    await service.waitForLog((e) => e.message === 'connected to MQTT broker', 10_000)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'b', 10_000)
+    const { nats, mosquitto, collector, service } = await startBridgeWorld(td, {
+      // Mosquitto announces max_inflight_messages as Receive Maximum to MQTT 5 clients.
+      mosquitto: { extraConfig: 'max_inflight_messages 5\n' },
+      collector: { topic: 'channels/#', qos: 2 },
+      config: {
+        qos: 2,
+        mqtt: { protocol_version: 5 },
+        routes: [
+          { nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 50 },
+          { nats_topic: 'b', mqtt_topic: 'channels/b/messages', workers: 50 },
+        ],
+      },
+    })
     await Promise.all([publishSequence(nats.url, 'a.seq', COUNT), publishSequence(nats.url, 'b.seq', COUNT)])
     await collector.waitForCount(2 * COUNT, 30_000)
     for (const r of ['a', 'b']) {
@@ -65,28 +50,14 @@ describe('QoS 2 over MQTT 3.1.1 against a broker that takes 20 in flight', () =>
   it('delivers everything without stalling, and the log says what to set to go faster', async (t) => {
     const td = new Teardown()
     t.after(() => td.run())
-    const nats = td.use(await startNats(), 'nats')
-    const mosquitto = td.use(await startMosquitto({ extraConfig: 'max_inflight_messages 20\n' }), 'mosquitto')
-    const collector = td.use(await startCollector({ url: mosquitto.url, topic: 'channels/#', qos: 2 }), 'collector')
-    const httpPort = await freePort()
-    const service = td.use(
-      await startService({
-        httpPort,
-        configText: bridgeConfigToml({
-          natsUrl: nats.url,
-          mqttUrl: mosquitto.url.replace('mqtt://', 'tcp://'),
-          httpPort,
-          qos: 2,
-          keepAlive: '5s',
-          routes: [{ nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 10 }],
-        }),
-      }),
-      'service',
-    )
-    const advice = await service.waitForLog((e) => typeof e.message === 'string' && e.message.startsWith('QoS 2 over MQTT 3.1.1'), 10_000)
+    const { nats, mosquitto, collector, service } = await startBridgeWorld(td, {
+      mosquitto: { extraConfig: 'max_inflight_messages 20\n' },
+      collector: { topic: 'channels/#', qos: 2 },
+      config: { qos: 2, keepAlive: '5s', routes: [{ nats_topic: 'a', mqtt_topic: 'channels/a/messages', workers: 10 }] },
+    })
+    const advice = await service.waitForLog((e) => typeof e.message === 'string' && e.message.startsWith('QoS 2 over MQTT 3.1.1'), 5000)
     assert.match(String(advice.message), /protocol_version = 5/)
     assert.match(String(advice.message), /max_inflight/)
-    await service.waitForLog((e) => e.message === 'route subscribed' && e.route === 'a', 10_000)
     await publishSequence(nats.url, 'a.seq', COUNT)
     await collector.waitForCount(COUNT, 60_000)
     const report = checkSequence(collector.payloads('channels/a/messages/a/seq'), expectedSequence(COUNT))

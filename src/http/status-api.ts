@@ -1,4 +1,5 @@
 import { buildInfo } from '../version.js'
+import { deadLetterJson } from './dead-letters.js'
 import { healthVerdict } from './health.js'
 import type { HealthInput } from './health.js'
 import { STATUS_PAGE_HTML } from './status-page.js'
@@ -31,12 +32,18 @@ export function registerStatusPage(http: HttpServer, status: () => HealthInput, 
         received: r.stats.received,
         published: r.stats.published,
         invalid: r.stats.invalid,
-        dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge + r.stats.droppedDiskFull,
+        dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge + r.stats.droppedDiskFull + r.stats.droppedDeadLetterFull,
+        dead_lettered: r.stats.deadLetteredTopic + r.stats.deadLetteredTooLarge + r.stats.deadLetteredRepeatedDisconnect,
         queued: r.queued,
         queued_bytes: r.queuedBytes,
         oldest_age_s: r.oldestReceivedAt === undefined ? 0 : (now - r.oldestReceivedAt) / 1000,
         in_flight: r.inFlight,
       })),
+      dead_letters: {
+        total: s.deadLetters.total,
+        last_hour: s.deadLetters.lastHour,
+        recent: s.deadLetters.recent.map(deadLetterJson),
+      },
       history: history.samples(),
     })
   })

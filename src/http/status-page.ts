@@ -46,6 +46,14 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tbody id="routes"><tr><td colspan="10" class="muted">loading…</td></tr></tbody>
     </table>
   </section>
+  <section id="dead-letters" hidden>
+    <h2>Dead letters</h2>
+    <p id="dead-summary"></p>
+    <table>
+      <thead><tr><th>seq</th><th>route</th><th>reason</th><th>bytes</th><th>when</th><th>topic</th></tr></thead>
+      <tbody id="dead-rows"></tbody>
+    </table>
+  </section>
   <section>
     <h2>Last minutes</h2>
     <div class="legend"><span><i style="background:var(--in)"></i>in msg/s</span><span><i style="background:var(--out)"></i>out msg/s</span><span><i style="background:var(--q)"></i>queued (right scale)</span></div>
@@ -103,6 +111,18 @@ function renderChart(history) {
   svg.append(polyline(rates.map((r) => [x(r.t), y(r.out, maxRate)]), getComputedStyle(document.body).getPropertyValue('--out')));
   $('chart-scale').textContent = 'last ' + Math.round((t1 - t0) / 60000 * 10) / 10 + ' min · top: ' + fmt(maxRate) + ' msg/s, ' + fmt(maxQueued) + ' queued';
 }
+// Issue 10: messages taken out of their queue because they would block it; shown only when there are any.
+function renderDeadLetters(d) {
+  $('dead-letters').hidden = !d || d.total === 0;
+  if (!d || d.total === 0) return;
+  $('dead-summary').textContent = d.total + ' in the table, ' + d.last_hour + ' in the last hour. Look and send again with: mainflux-export dead-letters list | replay | purge';
+  $('dead-rows').replaceChildren(...d.recent.map((x) => {
+    const tr = document.createElement('tr');
+    tr.title = x.detail;
+    tr.append(cell(String(x.seq)), cell(x.route), cell(x.reason), cell(fmt(x.bytes)), cell(new Date(x.dead_lettered_at).toLocaleTimeString()), cell(x.topic));
+    return tr;
+  }));
+}
 async function refresh() {
   try {
     const res = await fetch('status', { cache: 'no-store' });
@@ -113,6 +133,7 @@ async function refresh() {
     $('updated').textContent = new Date(s.now).toLocaleTimeString();
     $('error').hidden = !s.last_error; $('error').textContent = s.last_error ? 'last error: ' + s.last_error : '';
     renderRoutes(s);
+    renderDeadLetters(s.dead_letters);
     renderChart(s.history);
     previous = s;
   } catch (err) {

@@ -9,7 +9,7 @@ import { MemoryStore } from '../../src/store/memory-store.js'
 const KEEP_ALIVE_MS = 30_000
 
 function status(over: Partial<HealthInput> = {}): HealthInput {
-  return { nats: 'connected', mqtt: 'connected', store: 'ok', queued: 0, lastError: undefined, ackWaitMs: 0, deadLetteredLastHour: 0, window: undefined, routes: [], ...over }
+  return { nats: 'connected', mqtt: 'connected', store: 'ok', queued: 0, lastError: undefined, ackWaitMs: 0, deadLetteredLastHour: 0, deadLetters: { total: 0, lastHour: 0, recent: [] }, window: undefined, routes: [], ...over }
 }
 
 // Issue 10, item 2: /health tells the truth.

@@ -2,7 +2,7 @@ import { bridgeConfigToml } from './bridge-config.js'
 import type { BridgeConfigOptions } from './bridge-config.js'
 import { freePort } from './free-port.js'
 import { startMosquitto } from './mosquitto.js'
-import type { Mosquitto } from './mosquitto.js'
+import type { Mosquitto, MosquittoOptions } from './mosquitto.js'
 import { startCollector } from './mqtt-collector.js'
 import type { Collector } from './mqtt-collector.js'
 import { startNats } from './nats-server.js'
@@ -26,6 +26,8 @@ export type BridgeReadyEvent = 'connected' | 'connect failed' | 'subscribed'
 export interface BridgeWorldOptions {
   /** Options of the nats-server, e.g. `{ jetstream: true }`. */
   nats?: NatsServerOptions
+  /** Options of Mosquitto, e.g. `{ extraConfig: 'max_packet_size 100000' }`. */
+  mosquitto?: MosquittoOptions
   /**
    * Puts a {@link TcpProxy} between the bridge and Mosquitto, for link faults: `'forward'`, or
    * `'cut'` for a cloud that is unreachable from the start, until `proxy.restore()`. Default: no
@@ -77,7 +79,7 @@ const READY_LOG: Readonly<Record<Exclude<BridgeReadyEvent, 'subscribed'>, string
  */
 export async function startBridgeWorld<O extends BridgeWorldOptions>(td: Teardown, opts: O): Promise<BridgeWorld<O>> {
   const nats = td.use(await startNats(opts.nats), 'nats')
-  const mosquitto = td.use(await startMosquitto(), 'mosquitto')
+  const mosquitto = td.use(await startMosquitto(opts.mosquitto), 'mosquitto')
   let proxy: TcpProxy | undefined
   if (opts.proxy !== undefined) {
     proxy = td.use(await startTcpProxy(mosquitto.port, { delayMs: opts.proxyDelayMs }), 'proxy')

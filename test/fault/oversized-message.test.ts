@@ -136,7 +136,10 @@ describe('a message bigger than the broker takes (issue 10)', () => {
       const dead = service.logs.find((e) => e.message === DEAD_LETTERED)
       assert.equal(dead?.topic, 'channels/c1/messages/export/big')
       assert.equal(dead?.bytes, BIG_BYTES)
-      assert.equal(service.logs.filter((e) => e.message === 'MQTT connection lost; messages wait in the store').length, 3)
+      // Three drops with it at the head, or more: the acks of the messages just before it may be
+      // lost with the reset connection, and each of those is then sent alone once, and cleared.
+      const drops = service.logs.filter((e) => e.message === 'MQTT connection lost; messages wait in the store').length
+      assert.ok(drops >= 3, service.logs.map((e) => `${String(e.ts)} ${String(e.message)}`).join('\n'))
       const health = await healthOf(service)
       assert.equal(health.body.status, 'warn')
       assert.deepEqual(health.body.reasons, ['1 message(s) dead-lettered in the last hour'])

@@ -1,4 +1,5 @@
 import { maskText } from './secret-mask.js'
+import type { DeadLetterReason } from './store/dead-letters.js'
 
 /**
  * Every failure the service reports has a stable `code` (listed in README, "Error codes"),
@@ -14,6 +15,10 @@ export type ErrorCode =
   | 'EXP_STORE_FULL'
   | 'EXP_STORE_CORRUPT'
   | 'EXP_TRANSFORM_FAILED'
+  | 'EXP_TOPIC_INVALID'
+  | 'EXP_MESSAGE_TOO_LARGE'
+  | 'EXP_DEAD_LETTERED'
+  | 'EXP_SERVICE_UNREACHABLE'
   | 'EXP_USAGE'
 
 export class BridgeError extends Error {
@@ -54,6 +59,30 @@ export class TransformError extends BridgeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EXP_TRANSFORM_FAILED', message, options)
     this.name = 'TransformError'
+  }
+}
+
+/**
+ * A message was taken out of its queue into the dead-letter table: it would have blocked the
+ * connection every route shares (issue 10). `reason` is the `reason` label of
+ * `export_dead_lettered_total`; `detail` says what happened, for the log and the table.
+ */
+export class DeadLetterError extends BridgeError {
+  readonly reason: DeadLetterReason
+  readonly detail: string
+  constructor(reason: DeadLetterReason, detail: string) {
+    super('EXP_DEAD_LETTERED', `message dead-lettered (${reason}): ${detail}`)
+    this.name = 'DeadLetterError'
+    this.reason = reason
+    this.detail = detail
+  }
+}
+
+/** The command line could not reach the running service over HTTP, nor open its store. */
+export class ServiceUnreachableError extends BridgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EXP_SERVICE_UNREACHABLE', message, options)
+    this.name = 'ServiceUnreachableError'
   }
 }
 

@@ -2,9 +2,11 @@
 import { USAGE, parseCommand } from './cli/args.js'
 import type { Command } from './cli/args.js'
 import { runConfigCommand } from './cli/config-commands.js'
+import { runDeadLetterCommand } from './cli/dead-letter-commands.js'
 import { loadConfig, resolveConfigPath } from './config/index.js'
 import { BridgeError, describeError } from './errors.js'
 import { HttpServer } from './http/server.js'
+import { registerDeadLetters } from './http/dead-letters.js'
 import { registerHealth } from './http/health.js'
 import { LatencySummary } from './http/latency-summary.js'
 import { Metrics } from './http/metrics.js'
@@ -67,6 +69,7 @@ async function run(configPath: string | undefined): Promise<number> {
   registerStatusPage(http, { status, config: () => service.config, history, latency, storeUsage }, keepAliveMs)
   metrics.register(http)
   registerReload(http, reloader)
+  registerDeadLetters(http, service)
   try {
     await service.start()
     await http.listen(config.exp.port, config.exp.httpHost)
@@ -134,6 +137,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0
     case 'run':
       return run(command.configPath)
+    case 'dead-letters-list':
+    case 'dead-letters-replay':
+    case 'dead-letters-purge':
+      return runDeadLetterCommand(command, process.env)
     default:
       return runConfigCommand(command, process.env)
   }

@@ -2,10 +2,12 @@ import { isDeepStrictEqual } from 'node:util'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Config, RouteConfig } from './config/types.js'
 import { describeError } from './errors.js'
+import type { DeadLetterError } from './errors.js'
 import { Heartbeat } from './heartbeat.js'
 import { LinkHistory } from './link-history.js'
 import type { LinkReport } from './link-history.js'
 import type { Logger } from './logger.js'
+import { PublishLimits } from './mqtt-limits.js'
 import { RateLimitedLog } from './rate-limited-log.js'
 import { Route } from './route/route.js'
 import { RouteStats } from './route/route-stats.js'
@@ -13,11 +15,13 @@ import { Dispatcher } from './sink/dispatcher.js'
 import type { WindowState } from './sink/inflight-window.js'
 import { checkMqttConfig } from './sink/client-options.js'
 import { MqttSink } from './sink/mqtt-sink.js'
+import { SendCheck } from './sink/send-check.js'
 import { CoreSubscription } from './source/core-subscription.js'
 import { NatsLink } from './source/nats-connection.js'
 import { JetStreamSubscription } from './source/jetstream-subscription.js'
 import type { MessageHandler, RouteSource } from './source/source.js'
 import { createStore } from './store/create-store.js'
+import type { DeadLetter, DeadLetterSelection, DeadLetterSummary } from './store/dead-letters.js'
 import type { StoredMessage } from './store/message.js'
 import type { DropReason, MessageStore } from './store/store.js'
 
@@ -41,11 +45,10 @@ export interface ServiceStatus {
   links: { nats: LinkReport; mqtt: LinkReport }
   /** How long messages have been in flight with no ack from the broker (0 when none is). */
   ackWaitMs: number
-  /**
-   * Messages moved to the dead-letter table in the last hour; /health warns while it is not 0.
-   * TODO(#10): the dead-letter table (issue 10, item 1) counts here; 0 until it exists.
-   */
+  /** Messages moved to the dead-letter table in the last hour (and still there); /health warns while it is not 0. */
   deadLetteredLastHour: number
+  /** The dead-letter table: how many, and the newest few. */
+  deadLetters: DeadLetterSummary
   routes: RouteStatus[]
   /** The MQTT connection's window of unacknowledged publishes (all routes). */
   window: WindowState | undefined
@@ -85,6 +88,9 @@ export class Service {
   readonly #routes = new Map<string, ActiveRoute>()
   readonly #dropLog: RateLimitedLog
   readonly #rejectLog: RateLimitedLog
+  readonly #deadLetterLog: RateLimitedLog
+  /** The broker's size limit as far as it is known: routes refuse bigger messages before queueing them. */
+  readonly #limits: PublishLimits
   #sink: MqttSink | undefined
   #heartbeat: Heartbeat | undefined
   #stopping = false
@@ -103,7 +109,10 @@ export class Service {
     this.#config = config
     this.#log = log
     this.#store = createStore(config.store, log.child({ component: 'store' }))
+    this.#limits = new PublishLimits(config.mqtt)
     const observeLatency = options.observeLatency
+    const store = this.#store
+    const check = new SendCheck(this.#limits, () => store.recoveredSeq)
     this.#dispatcher = new Dispatcher(this.#store, {
       delivered: (routeId, message, now) => {
         this.#statsFor(routeId).published++
@@ -111,12 +120,14 @@ export class Service {
         observeLatency?.(routeId, (now - message.receivedAt) / 1000)
       },
       rejected: (routeId, message, err) => this.#onRejected(routeId, message, err),
-    })
+      deadLettered: (routeId, message, err) => this.#onDeadLettered(routeId, message, err),
+    }, check)
     this.#nats = new NatsLink(config.exp.natsUrls, log.child({ component: 'nats' }))
     this.#nats.on('connected', () => this.#natsHistory.up())
     this.#nats.on('disconnected', () => this.#natsHistory.down(this.#nats.lastError))
     this.#dropLog = new RateLimitedLog(log.child({ component: 'store' }), 10_000)
     this.#rejectLog = new RateLimitedLog(log.child({ component: 'mqtt' }), 10_000)
+    this.#deadLetterLog = new RateLimitedLog(log.child({ component: 'dead-letters' }), 10_000)
   }
 
   get config(): Config {
@@ -150,7 +161,10 @@ export class Service {
 
   #startSink(): void {
     const sink = new MqttSink(this.#config.mqtt, this.#log.child({ component: 'mqtt' }))
-    sink.on('connected', () => this.#dispatcher.schedule())
+    sink.on('connected', () => {
+      this.#limits.setBrokerMax(sink.maxPacketBytes)
+      this.#dispatcher.schedule()
+    })
     sink.on('room', () => process.nextTick(() => this.#dispatcher.pump()))
     // Only the sink in use speaks for the link: the one a reload replaced closes after this one starts.
     sink.on('connected', () => {
@@ -211,7 +225,7 @@ export class Service {
 
   #addRoute(rc: RouteConfig): ActiveRoute {
     const stats = this.#statsFor(rc.natsTopic)
-    const active: ActiveRoute = { route: new Route(rc, this.#store, this.#log, stats), source: undefined }
+    const active: ActiveRoute = { route: new Route(rc, this.#store, this.#log, stats, this.#limits), source: undefined }
     this.#routes.set(rc.natsTopic, active)
     return active
   }
@@ -229,6 +243,7 @@ export class Service {
     const stats = this.#statsFor(routeId)
     if (reason === 'overflow') stats.droppedOverflow += count
     else if (reason === 'max_age') stats.droppedMaxAge += count
+    else if (reason === 'dead_letter_full') stats.droppedDeadLetterFull += count
     else stats.droppedDiskFull += count
     this.#dropLog.warn({ route: routeId, count, reason, maxBytes: this.#config.store.maxBytes }, 'messages dropped from the store')
   }
@@ -237,6 +252,36 @@ export class Service {
     this.#statsFor(routeId).rejected++
     this.#refusal = { routeId, text: `MQTT broker refused a message on ${message.topic}: ${describeError(err)}` }
     this.#rejectLog.warn({ route: routeId, topic: message.topic, err: describeError(err) }, 'broker refused message')
+  }
+
+  #onDeadLettered(routeId: string, message: StoredMessage, err: DeadLetterError): void {
+    const stats = this.#statsFor(routeId)
+    if (err.reason === 'topic') stats.deadLetteredTopic++
+    else if (err.reason === 'too_large') stats.deadLetteredTooLarge++
+    else stats.deadLetteredRepeatedDisconnect++
+    this.#deadLetterLog.warn(
+      { route: routeId, seq: message.seq, topic: message.topic, bytes: message.payload.length, reason: err.reason, detail: err.detail, code: err.code },
+      'message dead-lettered: it would block the queue; see mainflux-export dead-letters',
+    )
+  }
+
+  /** The dead-letter table, for GET /dead-letters. */
+  deadLetters(): readonly DeadLetter[] {
+    return this.#store.deadLetters()
+  }
+
+  /** Sends dead letters again, from their original place in their route's queue (POST /dead-letters/replay). */
+  replayDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    const replayed = this.#store.replayDeadLetters(selection)
+    if (replayed.length > 0) this.#log.info({ count: replayed.length, seqs: replayed.map((d) => d.seq) }, 'dead letters queued again')
+    return replayed
+  }
+
+  /** Deletes dead letters for good (POST /dead-letters/purge). */
+  purgeDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    const purged = this.#store.purgeDeadLetters(selection)
+    if (purged.length > 0) this.#log.info({ count: purged.length, seqs: purged.map((d) => d.seq) }, 'dead letters purged')
+    return purged
   }
 
   #heartbeatStatus(): { status: 'online'; mqtt: 'connected' | 'disconnected'; queued: number } {
@@ -251,6 +296,7 @@ export class Service {
 
   status(): ServiceStatus {
     const ids = new Set([...this.#routes.keys(), ...this.#store.routeIds()])
+    const deadLetters = this.#store.deadLetterSummary(Date.now())
     const routes: RouteStatus[] = []
     let queued = 0
     for (const id of ids) {
@@ -282,7 +328,8 @@ export class Service {
       startedAt: this.#startedAt,
       links: { nats: this.#natsHistory.report(), mqtt: this.#mqttHistory.report() },
       ackWaitMs: this.#dispatcher.ackWaitMs(),
-      deadLetteredLastHour: 0,
+      deadLetteredLastHour: deadLetters.lastHour,
+      deadLetters,
       routes,
       window: this.#sink?.window(),
     }
@@ -350,6 +397,7 @@ export class Service {
     if (!isDeepStrictEqual(prev.mqtt, next.mqtt)) {
       changes.push('[mqtt] reconnect')
       await this.#dispatcher.pause(3000)
+      this.#limits.setConfig(next.mqtt)
       const old = this.#sink
       try {
         this.#startSink()

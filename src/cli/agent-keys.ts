@@ -47,6 +47,7 @@ export function agentHint(keyPath: string): string | undefined {
     '[mqtt] keep_alive': 'set MF_EXPORT_MQTT_KEEP_ALIVE on the gateway',
     '[mqtt] protocol_version': 'set MF_EXPORT_MQTT_PROTOCOL_VERSION on the gateway',
     '[mqtt] max_inflight': 'set MF_EXPORT_MQTT_MAX_INFLIGHT on the gateway',
+    '[mqtt] max_message_bytes': 'set MF_EXPORT_MQTT_MAX_MESSAGE_BYTES on the gateway',
     '[exp] heartbeat_interval': 'set MF_EXPORT_HEARTBEAT_INTERVAL on the gateway',
     '[exp] http_host': 'set MF_EXPORT_HTTP_HOST on the gateway',
     '[exp] http_token': 'set MF_EXPORT_HTTP_TOKEN on the gateway',

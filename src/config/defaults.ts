@@ -17,6 +17,8 @@ export const CONFIG_DEFAULTS = {
   protocolVersion: 4,
   keepAliveMs: 30_000,
   maxInflight: 'auto',
+  /** None: MQTT 5 brokers say theirs at connect. */
+  maxMessageBytes: 0,
   storeType: 'file',
   storePath: './export-store',
   storeMaxBytes: 1024 ** 3,

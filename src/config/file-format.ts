@@ -107,6 +107,7 @@ export function toFileObject(config: Config): Record<string, unknown> {
       protocol_version: mqtt.protocolVersion,
       keep_alive: formatDuration(mqtt.keepAliveMs),
       max_inflight: mqtt.maxInflight,
+      max_message_bytes: formatSize(mqtt.maxMessageBytes),
     },
     store: {
       type: store.type,

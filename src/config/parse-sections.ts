@@ -33,6 +33,7 @@ const MQTT_KEYS = new Set([
   'protocol_version',
   'keep_alive',
   'max_inflight',
+  'max_message_bytes',
 ])
 const STORE_KEYS = new Set(['type', 'path', 'max_bytes', 'overflow', 'max_age'])
 
@@ -69,6 +70,16 @@ const keepAlive: ValueParser<number> = (v, what) => {
 const positiveSize: ValueParser<number> = (v, what) => {
   const bytes = parseSize(v, what)
   if (bytes <= 0) throw new Error(`${what} must be greater than 0`)
+  return bytes
+}
+
+/** The smallest PUBLISH packet with a short topic and a few bytes: a limit below it refuses everything. */
+const MIN_MESSAGE_BYTES = 64
+
+/** `[mqtt] max_message_bytes`: 0 (none) or a size of at least {@link MIN_MESSAGE_BYTES}. */
+const messageSize: ValueParser<number> = (v, what) => {
+  const bytes = parseSize(v, what)
+  if (bytes !== 0 && bytes < MIN_MESSAGE_BYTES) throw new Error(`${what} must be 0 (no limit) or at least ${MIN_MESSAGE_BYTES} bytes, found ${describeValue(v)}`)
   return bytes
 }
 
@@ -117,6 +128,7 @@ export function readMqtt(issues: Issues, raw: Record<string, unknown>, env: NewK
     ),
     keepAliveMs: mqtt.read('keep_alive', keepAlive, D.keepAliveMs, () => env.get('MF_EXPORT_MQTT_KEEP_ALIVE', keepAlive)),
     maxInflight: mqtt.read('max_inflight', parseMaxInflight, D.maxInflight, () => env.get('MF_EXPORT_MQTT_MAX_INFLIGHT', parseMaxInflight)),
+    maxMessageBytes: mqtt.read('max_message_bytes', messageSize, D.maxMessageBytes, () => env.get('MF_EXPORT_MQTT_MAX_MESSAGE_BYTES', messageSize)),
   }
   if (config.mtls) checkMtlsMaterial(issues, config)
   return config

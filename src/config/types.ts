@@ -42,6 +42,12 @@ export interface MqttConfig {
    * what the link carries, capped by the broker's Receive Maximum) or a fixed number.
    */
   maxInflight: number | 'auto'
+  /**
+   * Biggest PUBLISH packet the broker takes, in bytes (0: not known), for MQTT 3.1.1 brokers that
+   * cannot say theirs; an MQTT 5 broker's CONNACK Maximum Packet Size applies too. Bigger messages
+   * are refused before they are queued.
+   */
+  maxMessageBytes: number
 }
 
 export interface StoreConfig {

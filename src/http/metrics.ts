@@ -55,23 +55,35 @@ export class Metrics {
     })
     routeCounter('export_messages_received_total', 'Messages taken off NATS', (r) => r.stats.received)
     routeCounter('export_messages_published_total', 'Messages acknowledged by the MQTT broker', (r) => r.stats.published)
-    routeCounter('export_messages_invalid_total', 'Messages skipped because the transform failed (e.g. not a Mainflux message)', (r) => r.stats.invalid)
+    const reasonCounter = (name: string, help: string, values: (r: ServiceStatus['routes'][number]) => Record<string, number>): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['route', 'reason'],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const r of current().routes) for (const [reason, value] of Object.entries(values(r))) this.inc({ route: r.id, reason }, value)
+        },
+      })
+    }
+    reasonCounter(
+      'export_messages_invalid_total',
+      'Messages refused before they were queued: transform failed (e.g. not a Mainflux message), subject makes an invalid MQTT topic, or bigger than the broker takes',
+      (r) => ({ transform: r.stats.invalidTransform, topic: r.stats.invalidTopic, too_large: r.stats.invalidTooLarge }),
+    )
+    reasonCounter(
+      'export_dead_lettered_total',
+      'Messages taken out of the queue into the dead-letter table because they would block it: queued under an invalid topic, too large for the broker, or the broker drops the connection for them',
+      (r) => ({ topic: r.stats.deadLetteredTopic, too_large: r.stats.deadLetteredTooLarge, repeated_disconnect: r.stats.deadLetteredRepeatedDisconnect }),
+    )
     routeCounter('export_messages_rejected_total', 'Messages refused by the MQTT broker (MQTT 5 reason code)', (r) => r.stats.rejected)
     routeCounter('export_messages_redelivered_total', 'JetStream messages delivered more than once', (r) => r.stats.redelivered)
-    new Counter({
-      name: 'export_messages_dropped_total',
-      help: 'Messages dropped by the store: overflow policy, max_age, or refused while the disk is full',
-      labelNames: ['route', 'reason'],
-      registers: [registry],
-      collect() {
-        this.reset()
-        for (const r of current().routes) {
-          this.inc({ route: r.id, reason: 'overflow' }, r.stats.droppedOverflow)
-          this.inc({ route: r.id, reason: 'max_age' }, r.stats.droppedMaxAge)
-          this.inc({ route: r.id, reason: 'disk_full' }, r.stats.droppedDiskFull)
-        }
-      },
-    })
+    reasonCounter(
+      'export_messages_dropped_total',
+      'Messages dropped by the store: overflow policy, max_age, refused while the disk is full, or the oldest dead letters discarded when the dead-letter table is full',
+      (r) => ({ overflow: r.stats.droppedOverflow, max_age: r.stats.droppedMaxAge, disk_full: r.stats.droppedDiskFull, dead_letter_full: r.stats.droppedDeadLetterFull }),
+    )
     const routeGauge = (name: string, help: string, value: (r: ServiceStatus['routes'][number], now: number) => number): void => {
       new Gauge({
         name,
@@ -99,6 +111,14 @@ export class Metrics {
         },
       })
     }
+    new Gauge({
+      name: 'export_dead_letters',
+      help: 'Messages in the dead-letter table, waiting for an operator (mainflux-export dead-letters list|replay|purge)',
+      registers: [registry],
+      collect() {
+        this.set(current().deadLetters.total)
+      },
+    })
     linkGauge('export_mqtt_connected', '1 when connected to the MQTT broker', (s) => s.mqtt === 'connected')
     const windowGauge = (name: string, help: string, value: (w: NonNullable<ServiceStatus['window']>) => number | undefined): void => {
       new Gauge({

@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js'
 import type { Outage } from '../link-history.js'
 import { maskText } from '../secret-mask.js'
 import { buildInfo } from '../version.js'
+import { deadLetterJson } from './dead-letters.js'
 import { healthVerdict } from './health.js'
 import type { HealthInput } from './health.js'
 import type { LatencySummary } from './latency-summary.js'
@@ -117,8 +118,9 @@ export function registerStatusPage(http: HttpServer, sources: StatusSources, kee
           published: r.stats.published,
           invalid: r.stats.invalid,
           rejected: r.stats.rejected,
-          dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge + r.stats.droppedDiskFull,
-          dropped_by_reason: { overflow: r.stats.droppedOverflow, max_age: r.stats.droppedMaxAge, disk_full: r.stats.droppedDiskFull },
+          dropped: r.stats.droppedOverflow + r.stats.droppedMaxAge + r.stats.droppedDiskFull + r.stats.droppedDeadLetterFull,
+          dropped_by_reason: { overflow: r.stats.droppedOverflow, max_age: r.stats.droppedMaxAge, disk_full: r.stats.droppedDiskFull, dead_letter_full: r.stats.droppedDeadLetterFull },
+          dead_lettered: r.stats.deadLetteredTopic + r.stats.deadLetteredTooLarge + r.stats.deadLetteredRepeatedDisconnect,
           queued: r.queued,
           queued_bytes: r.queuedBytes,
           oldest_age_s: r.oldestReceivedAt === undefined ? 0 : tenth((now - r.oldestReceivedAt) / 1000),
@@ -126,6 +128,11 @@ export function registerStatusPage(http: HttpServer, sources: StatusSources, kee
           latency: { count: latency.count, p50_s: latency.p50 ?? null, p99_s: latency.p99 ?? null },
         }
       }),
+      dead_letters: {
+        total: s.deadLetters.total,
+        last_hour: s.deadLetters.lastHour,
+        recent: s.deadLetters.recent.map(deadLetterJson),
+      },
       history: sources.history.chart(sinceParam(req)),
     })
   })

@@ -1,13 +1,28 @@
+import { topicProblem } from '../mqtt-limits.js'
+
+/** A subject whose topic no broker takes (issue 10): why, and the topic it would have been. */
+export class InvalidTopic {
+  constructor(
+    readonly topic: string,
+    readonly problem: string,
+  ) {}
+}
+
 /**
  * Maps NATS subjects to MQTT topics (SPEC §4):
  * `<mqtt_topic>/<subtopic>/<subject with '.' → '/'>`, without `<subtopic>/` when it is empty.
  *
- * Subjects repeat (a sensor publishes on the same subject forever), so results are cached; the cache
- * is bounded because a bus with unbounded subject cardinality must not grow memory without limit.
+ * A subject may hold what a topic cannot (`+`, `#`, NUL, bytes that are not UTF-8): such a subject
+ * maps to an {@link InvalidTopic}, so the message is refused before it is queued, where it would
+ * make the broker drop the connection on every attempt.
+ *
+ * Subjects repeat (a sensor publishes on the same subject forever), so results, checked ones
+ * included, are cached; the cache is bounded because a bus with unbounded subject cardinality must
+ * not grow memory without limit.
  */
 export class TopicMap {
   readonly #prefix: string
-  readonly #cache = new Map<string, string>()
+  readonly #cache = new Map<string, string | InvalidTopic>()
   readonly #maxEntries: number
 
   constructor(mqttTopic: string, subtopic: string, maxEntries = 10_000) {
@@ -16,10 +31,12 @@ export class TopicMap {
     this.#maxEntries = maxEntries
   }
 
-  topicFor(subject: string): string {
+  topicFor(subject: string): string | InvalidTopic {
     let topic = this.#cache.get(subject)
     if (topic === undefined) {
-      topic = this.#prefix + subject.replaceAll('.', '/')
+      const mapped = this.#prefix + subject.replaceAll('.', '/')
+      const problem = topicProblem(mapped)
+      topic = problem === undefined ? mapped : new InvalidTopic(mapped, problem)
       if (this.#cache.size >= this.#maxEntries) this.#cache.clear()
       this.#cache.set(subject, topic)
     }

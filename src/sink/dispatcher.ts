@@ -1,6 +1,10 @@
+import { DeadLetterError } from '../errors.js'
 import type { StoredMessage } from '../store/message.js'
 import type { MessageStore } from '../store/store.js'
+import { deadLetter } from './dead-letter.js'
+import type { DeadLetterObserver } from './dead-letter.js'
 import { isRefusal } from './refusal.js'
+import type { SendCheck } from './send-check.js'
 
 /** What the dispatcher needs to know of a route. */
 export interface DispatchRoute {
@@ -23,7 +27,7 @@ export interface Publisher {
 }
 
 /** Told about each message's outcome; the service turns these into counters and logs. */
-export interface DeliveryObserver {
+export interface DeliveryObserver extends DeadLetterObserver {
   delivered(routeId: string, message: StoredMessage, now: number): void
   /** The broker refused the message for good (MQTT 5 reason code); it is removed and counted. */
   rejected(routeId: string, message: StoredMessage, err: Error): void
@@ -53,6 +57,8 @@ const PUMP_BUDGET = 2000
 export class Dispatcher {
   readonly #store: MessageStore
   readonly #observer: DeliveryObserver
+  /** Issue 10: a message that would block the connection is dead-lettered instead of sent. */
+  readonly #check: SendCheck | undefined
   readonly #lanes = new Map<string, Lane>()
   #ordered: Lane[] = []
   #publisher: Publisher | undefined
@@ -70,9 +76,10 @@ export class Dispatcher {
   /** The last ack, or when the window last went from empty to busy: /health's "in flight without an ack". */
   #ackAwaitedSince = 0
 
-  constructor(store: MessageStore, observer: DeliveryObserver) {
+  constructor(store: MessageStore, observer: DeliveryObserver, check?: SendCheck) {
     this.#store = store
     this.#observer = observer
+    this.#check = check
   }
 
   /** Sets the configured routes; routes dropped from the config keep draining their queues. */
@@ -246,6 +253,11 @@ export class Dispatcher {
     const batch = this.#store.claim(lane.route.id, max)
     if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
     for (const message of batch) {
+      const refusal = this.#check?.refuse(message)
+      if (refusal !== undefined) {
+        deadLetter(this.#store, this.#observer, lane.route.id, message, refusal)
+        continue
+      }
       lane.inFlight++
       this.#inFlightTotal++
       publisher.publish(message.topic, message.payload, (err) => this.#onPublished(lane, message, generation, err))
@@ -267,6 +279,9 @@ export class Dispatcher {
       this.#store.ack(routeId, message)
       message.onDelivered?.()
       this.#observer.rejected(routeId, message, err)
+    } else if (err instanceof DeadLetterError) {
+      // The sink gave up on it (the broker drops the connection whenever it is sent).
+      deadLetter(this.#store, this.#observer, routeId, message, err)
     } else {
       // Not sent (QoS 0 on a closed connection): back to its place, sent again on reconnect.
       this.#store.release(routeId, message)

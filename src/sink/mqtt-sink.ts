@@ -4,12 +4,14 @@ import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient 
 import type { MqttConfig } from '../config/types.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { AckReasonCodes } from './ack-reason-codes.js'
 import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
 import { clientOptions, explainConnectError } from './client-options.js'
 import { Flights } from './flights.js'
 import { InflightWindow, eventLoopBusy } from './inflight-window.js'
 import type { Clock, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
+import { PoisonWatch, giveUp } from './poison-watch.js'
 import { SessionResend } from './session-resend.js'
 import { SessionIdProvider, SessionStore } from './session-store.js'
 
@@ -63,6 +65,10 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   readonly #resend: SessionResend
   readonly #flights: Flights
   readonly #ids = new SessionIdProvider((id) => this.#session.has(id))
+  /** Issue 10: the message the broker drops the connection for is found and dead-lettered. */
+  readonly #poison: PoisonWatch
+  /** The broker's MQTT 5 Maximum Packet Size at the last connect; undefined: none said. */
+  #maxPacketBytes: number | undefined
   #client: MqttClient | undefined
   #wipeClient: MqttClient | undefined
   #state: SinkState = 'disconnected'
@@ -79,7 +85,8 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#publishOptions = { qos: config.qos, retain: config.retain }
     this.#now = options.now ?? (() => performance.now())
     this.#window = new InflightWindow(this.#now, options.busy ?? eventLoopBusy())
-    this.#resend = new SessionResend(this.#session, () => this.#window.limit)
+    this.#poison = new PoisonWatch(this.#session, () => this.config.keepAliveMs)
+    this.#resend = new SessionResend(this.#session, () => this.#window.limit, this.#poison)
     this.#flights = new Flights(this.#window, config.qos, this.#now, () => this.#resend.acked())
   }
 
@@ -94,6 +101,11 @@ export class MqttSink extends EventEmitter<SinkEvents> {
 
   get lastError(): string | undefined {
     return this.#lastError
+  }
+
+  /** The biggest packet the broker takes, as its last CONNACK said (MQTT 5); undefined if it said none. */
+  get maxPacketBytes(): number | undefined {
+    return this.#maxPacketBytes
   }
 
   /** How many more publishes the window takes now (and packet ids allow: QoS 2 keeps one until PUBCOMP). */
@@ -139,6 +151,8 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
     })
     this.#client = client
+    // MQTT 5 acks may carry reason codes mqtt-packet refuses to parse (0x95): see ack-reason-codes.ts.
+    if (this.config.protocolVersion === 5) new AckReasonCodes().follow(client)
     this.#watchAttempts(client)
     client.on('connect', (connack) => this.#onConnect(client, connack))
     if (this.config.qos === 2) {
@@ -151,6 +165,8 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       // Not written before the socket closed: not delivered; the dispatcher queues them again.
       this.#flights.closed()
       if (this.#state === 'connected' && !this.#closed) this.#log.warn({ inFlight: this.#session.size }, 'MQTT connection lost; messages wait in the store')
+      const poison = this.#closed ? undefined : this.#poison.closed(this.#state === 'connected')
+      if (poison !== undefined) giveUp(client, poison)
       this.#setState('disconnected')
     })
   }
@@ -162,6 +178,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     // delayed ACK. (WebSocket streams have no such switch.)
     ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
     const receiveMaximum = this.config.protocolVersion === 5 ? connack.properties?.receiveMaximum : undefined
+    this.#maxPacketBytes = this.config.protocolVersion === 5 ? connack.properties?.maximumPacketSize : undefined
     const bounds = this.#windowBounds(receiveMaximum)
     this.#window.reset(bounds)
     // mqtt.js has resent nothing (the session store hands it nothing): resend now, in order.
@@ -172,6 +189,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
         qos: this.config.qos,
         maxInflight: bounds.fixed ? bounds.cap : `auto (up to ${bounds.cap})`,
         ...(receiveMaximum !== undefined ? { receiveMaximum } : {}),
+        ...(this.#maxPacketBytes !== undefined ? { maximumPacketSize: this.#maxPacketBytes } : {}),
         ...(resent > 0 ? { resent } : {}),
       },
       'connected to MQTT broker',

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream'
 import type { Packet } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
+import type { ResendGate } from './poison-watch.js'
 import type { SessionStore } from './session-store.js'
 
 /**
@@ -12,19 +13,24 @@ import type { SessionStore } from './session-store.js'
  * The callbacks of these messages stay registered in mqtt.js across the reconnect, so their
  * acknowledgements complete the publishes as usual. Packets are written with mqtt-packet straight
  * to the connection's stream, as mqtt.js writes them itself.
+ *
+ * A {@link ResendGate} may hold the rest back while one suspect packet is on the wire alone
+ * (issue 10: a message the broker drops the connection for).
  */
 export class SessionResend {
   readonly #store: SessionStore
   readonly #limit: () => number
+  readonly #gate: ResendGate | undefined
   #queue: Packet[] = []
   #next = 0
   #outstanding = 0
   #stream: Writable | undefined
   #protocolVersion: 4 | 5 = 4
 
-  constructor(store: SessionStore, limit: () => number) {
+  constructor(store: SessionStore, limit: () => number, gate?: ResendGate) {
     this.#store = store
     this.#limit = limit
+    this.#gate = gate
   }
 
   /** Packets still waiting to be resent: while any wait, nothing new may be sent (order). */
@@ -68,10 +74,13 @@ export class SessionResend {
     const limit = Math.max(1, this.#limit())
     const opts = { protocolVersion: this.#protocolVersion }
     while (this.#next < this.#queue.length && this.#outstanding < limit) {
-      const packet = this.#queue[this.#next++]!
+      const packet = this.#queue[this.#next]!
+      if (this.#gate?.holds(packet) === true) break // the next acknowledgement pumps again
+      this.#next++
       // Acknowledged meanwhile (it went out before the close, its ack came after the reconnect).
       if (packet.messageId === undefined || !this.#store.has(packet.messageId)) continue
       this.#outstanding++
+      this.#gate?.written(packet)
       mqttPacket.writeToStream(packet.cmd === 'publish' ? { ...packet, dup: true } : packet, stream, opts)
     }
     if (this.#next === this.#queue.length) {

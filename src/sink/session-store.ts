@@ -34,6 +34,11 @@ export class SessionStore implements IStore {
     return this.#packets.has(messageId)
   }
 
+  /** The packet held under `messageId` (a PUBLISH, or the PUBREL that replaced it), if any. */
+  peek(messageId: number): Packet | undefined {
+    return this.#packets.get(messageId)
+  }
+
   put(packet: Packet, cb: (err?: Error) => void): IStore {
     // A PUBREL replaces its PUBLISH under the same id and keeps its place in the order.
     if (packet.messageId !== undefined) this.#packets.set(packet.messageId, packet)

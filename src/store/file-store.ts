@@ -1,6 +1,9 @@
 import type { OverflowPolicy } from '../config/types.js'
 import { describeError, StoreError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
+import { listed } from './dead-letters.js'
+import { FileDeadLetters } from './file-dead-letters.js'
 import { GroupCommit } from './group-commit.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
@@ -86,6 +89,9 @@ export class FileStore implements MessageStore {
   /** Queued rows could not be read back; cleared by the next read that works. */
   #readError: string | undefined
   #closed = false
+  /** Set by open(): the `dead_letters` table (issue 10). */
+  #dead: FileDeadLetters | undefined
+  #recoveredSeq = 0
 
   constructor(config: FileStoreConfig, log?: StoreLogger) {
     this.#config = config
@@ -93,6 +99,10 @@ export class FileStore implements MessageStore {
     this.#windowMessages = Math.max(1, config.windowMessages ?? DEFAULT_WINDOW_MESSAGES)
     this.#windowBytes = Math.max(1, config.windowBytes ?? DEFAULT_WINDOW_BYTES)
     this.#lowWater = Math.max(1, Math.floor(this.#windowMessages / 2))
+  }
+
+  get recoveredSeq(): number {
+    return this.#recoveredSeq
   }
 
   /** True while commits fail with SQLITE_FULL: new messages are refused (dropped as `disk_full`). */
@@ -135,6 +145,8 @@ export class FileStore implements MessageStore {
       this.#commits = new GroupCommit(disk, this.#log)
       if (disk.movedAside !== undefined) this.#lastError = `store ${disk.dir}: ${DB_FILE} was corrupt, moved aside to ${disk.movedAside}; started with an empty queue`
       this.#seq = disk.lastSeq
+      this.#recoveredSeq = disk.lastSeq
+      this.#dead = new FileDeadLetters(disk.deadLetters, this.#config.maxBytes, this.#log, (routeId, reason) => this.#drop(routeId, 1, reason))
       let messages = 0
       for (const r of disk.recovered) {
         const route = this.#addRoute(r.name, r.routeNo)
@@ -220,6 +232,57 @@ export class FileStore implements MessageStore {
 
   releaseAll(routeId: string): void {
     this.#routes.get(routeId)?.window.releaseAll()
+  }
+
+  deadLetter(routeId: string, m: StoredMessage, reason: DeadLetterReason, detail: string): void {
+    const route = this.#routes.get(routeId)
+    if (!route || !this.#dead || !route.window.complete(m)) return
+    this.#bytes -= m.bytes
+    // Not saved (disk full): its row, if any, goes with the next commit like an ack's.
+    if (!this.#dead.add(routeId, m, reason, detail)) this.#commits?.delete(m)
+    if (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) this.#topUp(route)
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    return this.#dead?.items ?? []
+  }
+
+  deadLetterSummary(now: number): DeadLetterSummary {
+    return this.#dead?.summary(now) ?? { total: 0, lastHour: 0, recent: [] }
+  }
+
+  /**
+   * Moves dead letters back into `messages` with their seqs and into their routes' windows at
+   * their place. Commits what is buffered first, so that the rows put back fall into order among
+   * each route's tail on disk.
+   */
+  replayDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    const disk = this.#disk
+    const commits = this.#commits
+    if (!disk || !commits || !this.#dead) return []
+    if (!commits.commit()) throw new StoreError('EXP_STORE_FULL', commits.failure?.message ?? `store ${disk.dir}: commit failed`)
+    const taken = this.#dead.takeBack(selection, (name) => this.#routes.get(name)?.no ?? disk.routeNo(name))
+    const back = new Map<RouteState, StoredMessage[]>()
+    for (const d of taken) {
+      const route = this.#routes.get(d.route) ?? this.#addRoute(d.route, disk.routeNo(d.route))
+      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes: messageBytes(d.topic, d.payload), state: MessageState.Queued, onDelivered: undefined }
+      this.#bytes += m.bytes
+      if (d.seq > route.windowEnd && route.tailCount > 0) {
+        // After the window: on disk among the tail, in seq order, loaded in its turn.
+        route.tailCount++
+        route.tailBytes += m.bytes
+      } else {
+        back.set(route, [...(back.get(route) ?? []), m])
+        route.windowEnd = Math.max(route.windowEnd, d.seq)
+      }
+    }
+    for (const [route, messages] of back) route.window.restore(messages)
+    for (const routeId of new Set(taken.map((d) => d.route))) this.#listener?.available(routeId)
+    return taken.map(listed)
+  }
+
+  purgeDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    return this.#dead?.purge(selection) ?? []
   }
 
   queued(routeId: string): number {

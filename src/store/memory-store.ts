@@ -1,3 +1,5 @@
+import { DeadLetterList, listed } from './dead-letters.js'
+import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary, DeadLetterWithPayload } from './dead-letters.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
 import { makeRoom } from './overflow.js'
@@ -5,6 +7,8 @@ import { RouteQueue } from './route-queue.js'
 import type { DropReason, MessageStore, RouteQueueStats, StoreLimits, StoreListener } from './store.js'
 
 const MAX_AGE_SWEEP_MS = 1000
+/** Dead letters held in RAM: fewer than the file store keeps on disk. */
+const MAX_DEAD_LETTERS_IN_MEMORY = 1000
 
 /**
  * Messages wait in RAM, bounded by `max_bytes`. Fastest, but a restart or crash loses the backlog:
@@ -18,9 +22,14 @@ export class MemoryStore implements MessageStore {
   #seq = 0
   #bytes = 0
   #sweepTimer: NodeJS.Timeout | undefined
+  readonly #dead: DeadLetterList<DeadLetterWithPayload>
+  /** Nothing survives a restart: every message is this run's. */
+  readonly recoveredSeq = 0
 
   constructor(limits: StoreLimits) {
     this.#limits = limits
+    // Bounded by count and by an eighth of max_bytes, on top of the queue's max_bytes.
+    this.#dead = new DeadLetterList(MAX_DEAD_LETTERS_IN_MEMORY, Math.max(64 * 1024, Math.floor(limits.maxBytes / 8)))
   }
 
   open(listener: StoreListener): Promise<void> {
@@ -66,6 +75,45 @@ export class MemoryStore implements MessageStore {
 
   queued(routeId: string): number {
     return this.#queues.get(routeId)?.queuedCount ?? 0
+  }
+
+  deadLetter(routeId: string, message: StoredMessage, reason: DeadLetterReason, detail: string): void {
+    if (this.#queues.get(routeId)?.complete(message) !== true) return
+    this.#bytes -= message.bytes
+    const { seq, topic, payload, receivedAt } = message
+    const discarded = this.#dead.add({ seq, route: routeId, topic, payload, bytes: payload.length, receivedAt, deadLetteredAt: Date.now(), reason, detail })
+    for (const d of discarded) this.#drop(d.route, 1, 'dead_letter_full')
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    return this.#dead.items.map(listed)
+  }
+
+  deadLetterSummary(now: number): DeadLetterSummary {
+    return this.#dead.summary(now)
+  }
+
+  replayDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    const chosen = this.#dead.select(selection)
+    this.#dead.remove(new Set(chosen.map((d) => d.seq)))
+    const byRoute = new Map<string, StoredMessage[]>()
+    for (const d of chosen) {
+      const bytes = messageBytes(d.topic, d.payload)
+      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes, state: MessageState.Queued, onDelivered: undefined }
+      byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), m])
+      this.#bytes += bytes
+    }
+    for (const [routeId, messages] of byRoute) {
+      this.#queue(routeId).restore(messages)
+      this.#listener?.available(routeId)
+    }
+    return chosen.map(listed)
+  }
+
+  purgeDeadLetters(selection: DeadLetterSelection): DeadLetter[] {
+    const chosen = this.#dead.select(selection)
+    this.#dead.remove(new Set(chosen.map((d) => d.seq)))
+    return chosen.map(listed)
   }
 
   stats(routeId: string): RouteQueueStats {

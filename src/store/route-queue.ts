@@ -80,6 +80,30 @@ export class RouteQueue {
     this.#cursor = this.#head
   }
 
+  /**
+   * Queues messages again at their place by seq (a dead-letter replay): ahead of every message of
+   * the queue that came after them. O(queue length), for a rare operator action.
+   */
+  restore(messages: readonly StoredMessage[]): void {
+    if (messages.length === 0) return
+    const live = this.#items.slice(this.#head)
+    const merged: StoredMessage[] = []
+    let i = 0
+    for (const m of [...messages].sort((a, b) => a.seq - b.seq)) {
+      while (i < live.length && live[i]!.seq < m.seq) merged.push(live[i++]!)
+      m.state = MessageState.Queued
+      merged.push(m)
+      this.count++
+      this.queuedCount++
+      this.bytes += m.bytes
+      this.queuedBytes += m.bytes
+    }
+    while (i < live.length) merged.push(live[i++]!)
+    this.#items = merged
+    this.#head = 0
+    this.#cursor = 0
+  }
+
   /** The oldest message that is not done. */
   oldest(): StoredMessage | undefined {
     return this.count > 0 ? this.#items[this.#head] : undefined

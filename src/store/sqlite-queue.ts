@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { describeError, StoreError } from '../errors.js'
+import { DeadLetterTable } from './dead-letter-table.js'
 import { CorruptionFound, isCorruption, moveAside, sqliteCode } from './corrupt.js'
 import { DiskSpace } from './disk-space.js'
 import { MessageState } from './message.js'
@@ -82,6 +83,8 @@ export class SqliteQueue {
   readonly recovered: readonly RecoveredRoute[]
   /** Where a corrupt database found at open was moved to, if it was. */
   movedAside: string | undefined
+  /** Messages taken out of the queue because they would block it (issue 10). */
+  readonly deadLetters: DeadLetterTable
   readonly #db: Database.Database
   readonly #space: DiskSpace
   readonly #insert: Database.Statement<[number, number, string, Buffer, number, number], never>
@@ -154,6 +157,7 @@ export class SqliteQueue {
       this.#setLastSeq.run(lastSeq)
     })
     this.#deleteTx = db.transaction((deletes: readonly number[]) => this.#deleteSeqs(deletes))
+    this.deadLetters = new DeadLetterTable(db)
   }
 
   /**

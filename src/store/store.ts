@@ -1,11 +1,13 @@
 import type { OverflowPolicy, StoreKind } from '../config/types.js'
+import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
 import type { StoredMessage } from './message.js'
 
 /**
  * Why a message left the store without being delivered. `disk_full`: the file store refused a new
- * message because it cannot commit to disk (disk full or I/O error).
+ * message because it cannot commit to disk (disk full or I/O error). `dead_letter_full`: the
+ * oldest dead letters were discarded to keep the dead-letter table within its bounds.
  */
-export type DropReason = 'overflow' | 'max_age' | 'disk_full'
+export type DropReason = 'overflow' | 'max_age' | 'disk_full' | 'dead_letter_full'
 
 export interface RouteQueueStats {
   /** Messages waiting or in flight. */
@@ -58,6 +60,26 @@ export interface MessageStore {
   release(routeId: string, message: StoredMessage): void
   /** Every in-flight message of the route is queued again (the connection that carried them is gone). */
   releaseAll(routeId: string): void
+  /**
+   * The message would block its queue (issue 10): it leaves the queue as if acked and goes to the
+   * dead-letter table, from where an operator may replay it.
+   */
+  deadLetter(routeId: string, message: StoredMessage, reason: DeadLetterReason, detail: string): void
+  /** The dead letters, in the order they were dead-lettered. */
+  deadLetters(): readonly DeadLetter[]
+  deadLetterSummary(now: number): DeadLetterSummary
+  /**
+   * Puts dead letters back into their route's queue, at their original place (by seq: ahead of
+   * what came after them); returns those put back. Throws StoreError if the disk cannot take them.
+   */
+  replayDeadLetters(selection: DeadLetterSelection): DeadLetter[]
+  /** Deletes dead letters for good; returns those deleted. */
+  purgeDeadLetters(selection: DeadLetterSelection): DeadLetter[]
+  /**
+   * Highest seq given out before this process opened the store: messages up to it were queued by
+   * an earlier run, maybe by an older version that let through what is refused now.
+   */
+  readonly recoveredSeq: number
   /** Messages of the route that are queued and not in flight. */
   queued(routeId: string): number
   stats(routeId: string): RouteQueueStats

@@ -26,7 +26,7 @@ export type BridgeReadyEvent = 'connected' | 'connect failed' | 'subscribed'
 export interface BridgeWorldOptions {
   /** Options of the nats-server, e.g. `{ jetstream: true }`. */
   nats?: NatsServerOptions
-  /** Options of Mosquitto, e.g. `{ extraConfig: 'max_inflight_messages 20\n' }`. */
+  /** Options of Mosquitto, e.g. `{ extraConfig: 'max_inflight_messages 20\n' }` or `max_packet_size 100000`. */
   mosquitto?: MosquittoOptions
   /**
    * Puts a {@link TcpProxy} between the bridge and Mosquitto, for link faults: `'forward'`, or

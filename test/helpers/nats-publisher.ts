@@ -1,7 +1,9 @@
+import { createConnection } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { jetstream } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
+import { withDeadline } from './wait.js'
 
 /** Options of {@link publishSequence}. */
 export interface PublishSequenceOptions {
@@ -96,4 +98,34 @@ async function pace(ratePerSec: number | undefined, started: number, i: number):
   const dueAt = started + (i * 1000) / ratePerSec
   const wait = dueAt - Date.now()
   if (wait > 0) await delay(wait)
+}
+
+/**
+ * Publishes one message on a subject given as raw bytes, over the NATS protocol by hand: the
+ * official client only takes subjects as strings, which it encodes as valid UTF-8, and a test of
+ * what the bridge does with a subject that is not (issue 10) needs the bytes as a broken publisher
+ * sends them. Resolves once the server has answered the PING after it (so it has routed it).
+ */
+export async function publishRawSubject(natsUrl: string, subject: Buffer, payload: Buffer, timeoutMs = 5000): Promise<void> {
+  const { hostname, port } = new URL(natsUrl)
+  const socket = createConnection({ host: hostname, port: Number(port) })
+  try {
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        let seen = ''
+        socket.on('error', reject)
+        socket.on('data', (chunk: Buffer) => {
+          seen += chunk.toString('latin1')
+          if (seen.includes('PONG\r\n')) resolve()
+          if (seen.includes('-ERR')) reject(new Error(`nats-server refused the raw publish: ${seen}`))
+        })
+        socket.write('CONNECT {"verbose":false,"pedantic":false,"name":"raw-publisher"}\r\n')
+        socket.write(Buffer.concat([Buffer.from('PUB '), subject, Buffer.from(` ${payload.length}\r\n`), payload, Buffer.from('\r\nPING\r\n')]))
+      }),
+      timeoutMs,
+      'the raw publish to be routed',
+    )
+  } finally {
+    socket.destroy()
+  }
 }

@@ -61,7 +61,7 @@ describe('bridge end to end', () => {
     const warn = await service.waitForLog((e) => e.message === 'invalid payload skipped', 5000)
     assert.equal(warn.subject, 'channels.c2.temp')
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
-    assert.match(metrics, /export_messages_invalid_total\{route="channels"\} 1\b/)
+    assert.match(metrics, /export_messages_invalid_total\{route="channels",reason="transform"\} 1\b/)
     assert.match(metrics, /export_messages_published_total\{route="channels"\} 1\b/)
   })
 

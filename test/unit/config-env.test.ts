@@ -55,6 +55,15 @@ const NEW_KEYS: NewKeyCase[] = [
   },
   { variable: 'MF_EXPORT_STORE_MAX_AGE', envValue: '7d', withKey: '[store]\nmax_age = "12h"\n', get: (c) => c.store.maxAgeMs, fromEnv: 604_800_000, fromFile: 43_200_000, bad: 'old' },
   { variable: 'MF_EXPORT_MQTT_CLIENT_ID', envValue: 'gw-env', withKey: '[mqtt]\nclient_id = "gw-file"\n', get: (c) => c.mqtt.clientId, fromEnv: 'gw-env', fromFile: 'gw-file', bad: '' },
+  {
+    variable: 'MF_EXPORT_MQTT_MAX_MESSAGE_BYTES',
+    envValue: '256KiB',
+    withKey: '[mqtt]\nmax_message_bytes = "1MB"\n',
+    get: (c) => c.mqtt.maxMessageBytes,
+    fromEnv: 262_144,
+    fromFile: 1_000_000,
+    bad: '12',
+  },
   { variable: 'MF_EXPORT_MQTT_MAX_INFLIGHT', envValue: '5000', withKey: '[mqtt]\nmax_inflight = "auto"\n', get: (c) => c.mqtt.maxInflight, fromEnv: 5000, fromFile: 'auto', bad: '70000' },
   { variable: 'MF_EXPORT_MQTT_KEEP_ALIVE', envValue: '45s', withKey: '[mqtt]\nkeep_alive = "1m"\n', get: (c) => c.mqtt.keepAliveMs, fromEnv: 45_000, fromFile: 60_000, bad: '100ms' },
   {

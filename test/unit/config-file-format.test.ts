@@ -130,6 +130,7 @@ void describe('config file format', () => {
           protocol_version: 5,
           keep_alive: '45s',
           max_inflight: 'auto',
+          max_message_bytes: '0',
         },
         store: { type: 'memory', path: './export-store', max_bytes: '100MB', overflow: 'drop_newest', max_age: '7d' },
         routes: [

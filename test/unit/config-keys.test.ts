@@ -33,6 +33,7 @@ void describe('config keys, defaults and aliases', () => {
         protocolVersion: 4,
         keepAliveMs: 30_000,
         maxInflight: 'auto',
+        maxMessageBytes: 0,
       },
       store: { type: 'file', path: './export-store', maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 },
       routes: [

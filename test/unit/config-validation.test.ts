@@ -122,6 +122,15 @@ void describe('config validation', () => {
       assert.equal(load(`[mqtt]\nmax_inflight = "500"\n${ROUTE}`).config.mqtt.maxInflight, 500)
     })
 
+    // Issue 10: the broker's size limit, for MQTT 3.1.1 brokers that cannot say theirs.
+    void it('reads max_message_bytes as a size, 0 meaning no limit, and rejects what would refuse every message', () => {
+      assert.equal(load(`[mqtt]\nmax_message_bytes = "100kB"\n${ROUTE}`).config.mqtt.maxMessageBytes, 100_000)
+      assert.equal(load(`[mqtt]\nmax_message_bytes = 268435456\n${ROUTE}`).config.mqtt.maxMessageBytes, 268_435_456)
+      assert.equal(load(ROUTE).config.mqtt.maxMessageBytes, 0)
+      assert.deepEqual(errorsOf(`[mqtt]\nmax_message_bytes = 10\n${ROUTE}`), ['config.toml: [mqtt] max_message_bytes must be 0 (no limit) or at least 64 bytes, found 10'])
+      assert.equal(errorsOf(`[mqtt]\nmax_message_bytes = "big"\n${ROUTE}`).length, 1)
+    })
+
     void it('rejects a boolean it cannot read', () => {
       assert.deepEqual(errorsOf(`[mqtt]\nretain = "maybe"\n${ROUTE}`), ['config.toml: [mqtt] retain: expected true or false, found "maybe"'])
     })

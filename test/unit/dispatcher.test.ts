@@ -202,3 +202,60 @@ describe('dispatcher', () => {
     assert.equal(publisher.sent.length, 3)
   })
 })
+
+// Issue 10: a message that would block the connection is dead-lettered, and the rest goes on.
+describe('dispatcher: dead letters', () => {
+  async function withCheck(recoveredSeq: number, maxMessageBytes = 0) {
+    const { PublishLimits } = await import('../../src/mqtt-limits.js')
+    const { SendCheck } = await import('../../src/sink/send-check.js')
+    const store = new MemoryStore({ maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 })
+    await store.open({ available: () => undefined, dropped: () => undefined })
+    const deadLettered: string[] = []
+    const observer: DeliveryObserver = {
+      delivered: () => undefined,
+      rejected: () => undefined,
+      deadLettered: (route, m, err) => deadLettered.push(`${route}:${m.payload.toString()}:${err.reason}`),
+    }
+    const limits = new PublishLimits({ qos: 1, protocolVersion: 4, maxMessageBytes })
+    const dispatcher = new Dispatcher(store, observer, new SendCheck(limits, () => recoveredSeq))
+    dispatcher.setRoutes([{ id: 'r', priority: 0 }])
+    const publisher = new FakePublisher(100)
+    dispatcher.setPublisher(publisher)
+    return { store, dispatcher, publisher, deadLettered }
+  }
+
+  it('dead-letters a message an earlier run queued under an invalid topic, instead of publishing it', async () => {
+    const { store, dispatcher, publisher, deadLettered } = await withCheck(2)
+    store.append('r', 't/ok', Buffer.from('0'), 0)
+    store.append('r', 't/x+y', Buffer.from('1'), 0) // seq 2: queued by an earlier run
+    store.append('r', 't/x+y', Buffer.from('2'), 0) // seq 3: this run's would not get here (route.ts refuses it)
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads(), ['0', '2'])
+    assert.deepEqual(deadLettered, ['r:1:topic'])
+    assert.deepEqual(store.deadLetters().map((d) => d.topic), ['t/x+y'])
+    assert.equal(dispatcher.inFlight(), 2)
+  })
+
+  it('dead-letters a message bigger than the limit known now, whenever it was queued', async () => {
+    const { store, dispatcher, publisher, deadLettered } = await withCheck(0, 1000)
+    store.append('r', 't', Buffer.alloc(5000, 'a'), 0)
+    store.append('r', 't', Buffer.from('small'), 0)
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads(), ['small'])
+    assert.equal(deadLettered.length, 1)
+    assert.match(store.deadLetters()[0]!.detail, /the broker takes at most 1000/)
+  })
+
+  it('dead-letters a message the sink gave up on, instead of queueing it again', async () => {
+    const { DeadLetterError } = await import('../../src/errors.js')
+    const { store, dispatcher, publisher, deadLettered } = await withCheck(0)
+    for (const text of ['a', 'b']) store.append('r', 't', Buffer.from(text), 0)
+    dispatcher.pump()
+    publisher.ack(1, new DeadLetterError('repeated_disconnect', 'dropped 3 times'))
+    publisher.ack(1)
+    dispatcher.pump()
+    assert.deepEqual(deadLettered, ['r:a:repeated_disconnect'])
+    assert.equal(store.stats('r').messages, 0)
+    assert.equal(publisher.sent.length, 2, 'nothing was sent again')
+  })
+})

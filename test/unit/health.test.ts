@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { healthVerdict } from '../../src/http/health.js'
 import type { HealthInput } from '../../src/http/health.js'
+import { serviceStatus } from '../helpers/service-status.js'
 import { Dispatcher } from '../../src/sink/dispatcher.js'
 import type { Publisher } from '../../src/sink/dispatcher.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
@@ -9,22 +10,7 @@ import { MemoryStore } from '../../src/store/memory-store.js'
 const KEEP_ALIVE_MS = 30_000
 
 function status(over: Partial<HealthInput> = {}): HealthInput {
-  const link = { reconnects: 0, since: 0, outages: [] }
-  return {
-    nats: 'connected',
-    mqtt: 'connected',
-    store: 'ok',
-    queued: 0,
-    lastError: undefined,
-    lastErrorAt: undefined,
-    startedAt: 0,
-    links: { nats: link, mqtt: link },
-    ackWaitMs: 0,
-    deadLetteredLastHour: 0,
-    window: undefined,
-    routes: [],
-    ...over,
-  }
+  return serviceStatus(over)
 }
 
 // Issue 10, item 2: /health tells the truth.

@@ -2,26 +2,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { StoreConfig } from '../../src/config/types.js'
 import { readiness } from '../../src/http/probes.js'
-import { RouteStats } from '../../src/route/route-stats.js'
 import type { ServiceStatus } from '../../src/service.js'
+import { routeStatus, serviceStatus } from '../helpers/service-status.js'
 
 function status(over: Partial<ServiceStatus> = {}, queued: Array<[number, number]> = []): ServiceStatus {
-  const link = { reconnects: 0, since: 0, outages: [] }
-  return {
-    nats: 'connected',
-    mqtt: 'connected',
-    store: 'ok',
-    queued: 0,
-    lastError: undefined,
-    lastErrorAt: undefined,
-    startedAt: 0,
-    links: { nats: link, mqtt: link },
-    ackWaitMs: 0,
-    deadLetteredLastHour: 0,
-    window: undefined,
-    routes: queued.map(([messages, bytes], i) => ({ id: `r${i}`, configured: true, stats: new RouteStats(), queued: messages, queuedBytes: bytes, oldestReceivedAt: undefined, inFlight: 0 })),
-    ...over,
-  }
+  return serviceStatus({ routes: queued.map(([messages, bytes], i) => routeStatus(`r${i}`, { queued: messages, queuedBytes: bytes })), ...over })
 }
 
 const store = (overflow: StoreConfig['overflow']): StoreConfig => ({ type: 'file', path: '/x', maxBytes: 1000, overflow, maxAgeMs: 0 })

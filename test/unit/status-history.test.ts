@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { StatusHistory } from '../../src/http/status-history.js'
-import { RouteStats } from '../../src/route/route-stats.js'
 import type { ServiceStatus } from '../../src/service.js'
+import { routeStatus, serviceStatus } from '../helpers/service-status.js'
 
 /** A status with these routes' counters: [id, received, published, queued]. */
 function status(routes: Array<[string, number, number, number]>): ServiceStatus {
-  const link = { reconnects: 0, since: 0, outages: [] }
-  return {
-    nats: 'connected',
-    mqtt: 'connected',
-    store: 'ok',
+  return serviceStatus({
     queued: routes.reduce((n, r) => n + r[3], 0),
-    lastError: undefined,
-    lastErrorAt: undefined,
-    startedAt: 0,
-    links: { nats: link, mqtt: link },
-    ackWaitMs: 0,
-    deadLetteredLastHour: 0,
-    window: undefined,
-    routes: routes.map(([id, received, published, queued]) => {
-      const stats = Object.assign(new RouteStats(), { received, published })
-      return { id, configured: true, stats, queued, queuedBytes: queued * 10, oldestReceivedAt: undefined, inFlight: 0 }
-    }),
-  }
+    routes: routes.map(([id, received, published, queued]) => routeStatus(id, { stats: { received, published }, queued, queuedBytes: queued * 10 })),
+  })
 }
 
 describe('the status history behind the status page', () => {

@@ -135,6 +135,21 @@
     if (s.routes.length === 0) body.innerHTML = '<tr><td colspan="15" class="muted">no routes</td></tr>'
   }
 
+  // Issue 10: messages taken out of their queue because they would block it; shown only when there are any.
+  function renderDeadLetters(d) {
+    $('dead-letters').hidden = !d || d.total === 0
+    if (!d || d.total === 0) return
+    setText('dead-summary', d.total + ' in the table, ' + d.last_hour + ' in the last hour. Look and send again with: mainflux-export dead-letters list | replay | purge')
+    $('dead-rows').replaceChildren(
+      ...d.recent.map((x) => {
+        const tr = document.createElement('tr')
+        tr.title = x.detail
+        tr.append(cell('seq', String(x.seq)), cell('route', x.route), cell('reason', x.reason), cell('bytes', fmt(x.bytes)), cell('when', fmtTime(x.dead_lettered_at)), cell('topic', x.topic))
+        return tr
+      }),
+    )
+  }
+
   function renderOutages(s) {
     const rows = []
     for (const link of ['nats', 'mqtt']) for (const o of s.links[link].outages) rows.push({ link, ...o })
@@ -208,6 +223,7 @@
     renderStore(s.store)
     renderRoutes(s)
     renderOutages(s)
+    renderDeadLetters(s.dead_letters)
     renderCharts(s)
   }
 

@@ -25,5 +25,8 @@ function testFiles(path) {
 const only = process.argv.slice(2)
 const suites = only.length > 0 ? only : ['dist/test/unit', 'dist/test/integration', 'dist/test/fault']
 const files = suites.flatMap(testFiles)
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', ...files], { stdio: 'inherit' })
+// Two test files at a time: most of a fault test is waiting (a fault held for seconds, a keep-alive
+// running out, an ack wait expiring), and every test starts its own brokers on free ports, so two
+// never share anything. Measured on 2 cores: 4 min instead of 7.6 min, every test passing.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=240000', ...files], { stdio: 'inherit' })
 process.exit(result.status ?? 1)

@@ -16,7 +16,8 @@ function section(sections: readonly Section[], id: string): RunResult[] {
 
 const pct = (n: number): string => `${Math.round(n * 100)} %`
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
-const complete = (r: RunResult): boolean => r.delivery.received >= r.load.count
+/** Every message arrived, or (a queue-only scenario, nothing is delivered) every message was queued. */
+const complete = (r: RunResult): boolean => r.delivery.received >= r.load.count || (r.extra?.queued ?? 0) >= r.load.count
 
 /** A judged figure: undefined (not measured) when the run is missing or tuned. */
 function judge(target: string, r: RunResult | undefined, value: number | undefined, text: (v: number) => string, ok: (v: number) => boolean): TargetStatus {

@@ -56,6 +56,36 @@ function simulate(win: InflightWindow, clock: ReturnType<typeof fakeClock>, link
   return { ratePerS: acksLastSecond, limit: win.limit, peak }
 }
 
+/**
+ * A burst of `count` messages queued at once on an idle connection, sent as the window allows over
+ * the modelled link: milliseconds until the last one is acked.
+ */
+function burst(win: InflightWindow, clock: ReturnType<typeof fakeClock>, link: LinkModel, count: number): number {
+  const pending: Array<{ no: number; sentAt: number; ackAt: number }> = []
+  let head = 0
+  let left = count
+  let acked = 0
+  const start = clock.now()
+  while (acked < count && clock.now() - start < 120_000) {
+    clock.advance(1)
+    const now = clock.now()
+    while (head < pending.length && pending[head]!.ackAt <= now) {
+      const m = pending[head++]!
+      win.acked(m.no, m.sentAt, 100)
+      acked++
+    }
+    const toSend = Math.min(win.room(), left)
+    for (let i = 0; i < toSend; i++) {
+      const no = win.sent(100)
+      link.lastAckAt = Math.max(now + link.rttMs, (link.lastAckAt ?? 0) + 1000 / link.capacityPerS)
+      pending.push({ no, sentAt: now, ackAt: link.lastAckAt })
+    }
+    left -= toSend
+    if (left > 0) win.limited()
+  }
+  return clock.now() - start
+}
+
 describe('in-flight window', () => {
   it('is the number given with max_inflight, whatever the link does', () => {
     const clock = fakeClock()
@@ -124,6 +154,18 @@ describe('in-flight window', () => {
     win.reset({ cap: 65_535, fixed: false })
     const r = simulate(win, clock, { rttMs: 600, capacityPerS: 9000 }, 4)
     assert.ok(r.ratePerS >= 0.9 * 9000, `${r.ratePerS} acks/s after 4 s`)
+  })
+
+  it('carries a burst over a 600 ms link nearly as fast as an unbounded window would', () => {
+    const clock = fakeClock()
+    const win = new InflightWindow(clock.now)
+    win.reset({ cap: 65_535, fixed: false })
+    clock.advance(5000) // connected, and idle, well before the burst
+    const link: LinkModel = { rttMs: 600, capacityPerS: 32_000 }
+    const ms = burst(win, clock, link, 100_000)
+    // With no window at all: one round trip, plus the time the path takes to carry them.
+    const unbounded = 600 + (100_000 * 1000) / 32_000
+    assert.ok(ms <= 1.1 * unbounded, `${ms} ms against ${Math.round(unbounded)} ms unbounded`)
   })
 
   it('never exceeds the cap (the broker\'s Receive Maximum)', () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Config } from '../config/types.js'
-import type { Outage } from '../link-history.js'
+import type { Outage } from '../status/link-history.js'
 import { maskText } from '../secret-mask.js'
 import { buildInfo } from '../version.js'
 import { deadLetterJson } from './dead-letters.js'

@@ -3,6 +3,7 @@ import mqtt from 'mqtt'
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/types.js'
 import { describeError } from '../errors.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { AckReasonCodes } from './ack-reason-codes.js'
 import { Backoff } from './backoff.js'
@@ -27,6 +28,8 @@ export interface SinkEvents {
 /** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600
 const INITIAL_RECONNECT_MS = 1000
+/** How long a DISCONNECT may take before the socket is dropped. */
+const CLOSE_TIMEOUT_MS = 2000
 /** MQTT packet ids are 16 bits: no more publishes can await an ack at once. */
 const PACKET_ID_SPACE = 65_535
 /**
@@ -54,7 +57,7 @@ export interface MqttSinkOptions {
  * Window: at most `room()` more publishes may be handed over at any time ({@link InflightWindow},
  * bounded by `[mqtt] max_inflight` and the broker's Receive Maximum), shared by every route.
  */
-export class MqttSink extends EventEmitter<SinkEvents> {
+export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   readonly config: MqttConfig
   readonly #log: Logger
   readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
@@ -122,8 +125,17 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     return this.#window.state()
   }
 
-  /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
-  start(): void {
+  /** Starts connecting; never waits for the broker. Rejects with TlsConfigError for unusable certificates. */
+  start(): Promise<void> {
+    try {
+      this.#connect()
+      return Promise.resolve()
+    } catch (err: unknown) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  #connect(): void {
     const base = clientOptions(this.config, INITIAL_RECONNECT_MS)
     const address = brokerAddress(this.config.url, this.config.mtls)
     this.#log.info({ broker: `${address.protocol}://${address.host}:${address.port}`, clientId: this.config.clientId }, 'connecting to MQTT broker')
@@ -279,8 +291,20 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     }
   }
 
-  /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. */
-  async close(timeoutMs = 2000): Promise<void> {
+  /**
+   * Disconnects cleanly (DISCONNECT packet) after the last writes; what is unacknowledged stays in
+   * the store (the dispatcher's stop() waited for acks first).
+   */
+  stop(_deadlineMs: number): Promise<void> {
+    return this.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. Idempotent. */
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     const clients = [this.#wipeClient, this.#client].filter((c): c is MqttClient => c !== undefined)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Dispatcher } from '../../src/sink/dispatcher.js'
-import type { DeliveryObserver, Publisher } from '../../src/sink/dispatcher.js'
+import { Dispatcher } from '../../src/delivery/dispatcher.js'
+import type { DeliveryObserver, Publisher } from '../../src/delivery/dispatcher.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 
 interface Sent {
@@ -207,7 +207,7 @@ describe('dispatcher', () => {
 describe('dispatcher: dead letters', () => {
   async function withCheck(recoveredSeq: number, maxMessageBytes = 0) {
     const { PublishLimits } = await import('../../src/mqtt-limits.js')
-    const { SendCheck } = await import('../../src/sink/send-check.js')
+    const { SendCheck } = await import('../../src/delivery/send-check.js')
     const store = new MemoryStore({ maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 })
     await store.open({ available: () => undefined, dropped: () => undefined })
     const deadLettered: string[] = []
@@ -217,7 +217,7 @@ describe('dispatcher: dead letters', () => {
       deadLettered: (route, m, err) => deadLettered.push(`${route}:${m.payload.toString()}:${err.reason}`),
     }
     const limits = new PublishLimits({ qos: 1, protocolVersion: 4, maxMessageBytes })
-    const dispatcher = new Dispatcher(store, observer, new SendCheck(limits, () => recoveredSeq))
+    const dispatcher = new Dispatcher(store, observer, { check: new SendCheck(limits, () => recoveredSeq) })
     dispatcher.setRoutes([{ id: 'r', priority: 0 }])
     const publisher = new FakePublisher(100)
     dispatcher.setPublisher(publisher)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { StatusHistory } from '../../src/http/status-history.js'
-import type { ServiceStatus } from '../../src/service.js'
+import type { ServiceStatus } from '../../src/status/service-status.js'
 import { routeStatus, serviceStatus } from '../helpers/service-status.js'
 
 /** A status with these routes' counters: [id, received, published, queued]. */

@@ -11,7 +11,7 @@ import { brokerAddress } from './broker-address.js'
 import { clientOptions, explainConnectError } from './client-options.js'
 import { Flights } from './flights.js'
 import { InflightWindow, eventLoopBusy } from './inflight-window.js'
-import type { Clock, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
+import type { MonotonicNow, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
 import { PoisonWatch, giveUp } from './poison-watch.js'
 import { SessionResend } from './session-resend.js'
 import { SessionIdProvider, SessionStore } from './session-store.js'
@@ -40,7 +40,7 @@ const QOS2_V311_AUTO_CAP = 20
 
 /** Options of {@link MqttSink} besides the config: a clock for the window, for tests. */
 export interface MqttSinkOptions {
-  now?: Clock
+  now?: MonotonicNow
   busy?: LoopBusy
 }
 
@@ -62,7 +62,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   readonly #log: Logger
   readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
   readonly #publishOptions: IClientPublishOptions
-  readonly #now: Clock
+  readonly #now: MonotonicNow
   readonly #window: InflightWindow
   readonly #session = new SessionStore()
   readonly #resend: SessionResend

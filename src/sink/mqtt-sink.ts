@@ -6,9 +6,9 @@ import { describeError } from '../errors.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { AckReasonCodes } from './ack-reason-codes.js'
-import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
-import { clientOptions, explainConnectError } from './client-options.js'
+import { clientOptions } from './client-options.js'
+import { ConnectAttempts } from './connect-attempts.js'
 import { Flights } from './flights.js'
 import { InflightWindow, eventLoopBusy } from './inflight-window.js'
 import type { MonotonicNow, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
@@ -60,7 +60,7 @@ export interface MqttSinkOptions {
 export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   readonly config: MqttConfig
   readonly #log: Logger
-  readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
+  readonly #attempts: ConnectAttempts
   readonly #publishOptions: IClientPublishOptions
   readonly #now: MonotonicNow
   readonly #window: InflightWindow
@@ -75,9 +75,6 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   #client: MqttClient | undefined
   #wipeClient: MqttClient | undefined
   #state: SinkState = 'disconnected'
-  #lastError: string | undefined
-  #lastLoggedError: string | undefined
-  #lastErrorLoggedAt = 0
   #closed = false
   #advisedQos2 = false
 
@@ -85,6 +82,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
     super()
     this.config = config
     this.#log = log
+    this.#attempts = new ConnectAttempts(INITIAL_RECONNECT_MS, log)
     this.#publishOptions = { qos: config.qos, retain: config.retain }
     this.#now = options.now ?? (() => performance.now())
     this.#window = new InflightWindow(this.#now, options.busy ?? eventLoopBusy())
@@ -103,7 +101,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   }
 
   get lastError(): string | undefined {
-    return this.#lastError
+    return this.#attempts.lastError
   }
 
   /** The biggest packet the broker takes, as its last CONNACK said (MQTT 5); undefined if it said none. */
@@ -145,7 +143,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
       ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
     })
     this.#wipeClient = wipe
-    this.#watchAttempts(wipe)
+    this.#attempts.follow(wipe)
     wipe.once('connect', () => {
       wipe.end(false, () => {
         this.#wipeClient = undefined
@@ -165,7 +163,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
     this.#client = client
     // MQTT 5 acks may carry reason codes mqtt-packet refuses to parse (0x95): see ack-reason-codes.ts.
     if (this.config.protocolVersion === 5) new AckReasonCodes().follow(client)
-    this.#watchAttempts(client)
+    this.#attempts.follow(client)
     client.on('connect', (connack) => this.#onConnect(client, connack))
     if (this.config.qos === 2) {
       client.on('packetreceive', (packet) => {
@@ -184,7 +182,7 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   }
 
   #onConnect(client: MqttClient, connack: IConnackPacket): void {
-    this.#lastError = undefined
+    this.#attempts.clear()
     // The dispatcher writes each batch in one corked write, so Nagle's algorithm only adds
     // delay: at QoS 0 nothing comes back, and the last segment would wait for the 40 ms
     // delayed ACK. (WebSocket streams have no such switch.)
@@ -223,30 +221,6 @@ export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
     if (typeof maxInflight === 'number') return { cap: Math.min(cap, maxInflight), fixed: true }
     if (qos === 2 && protocolVersion === 4) cap = Math.min(cap, QOS2_V311_AUTO_CAP)
     return { cap, fixed: false }
-  }
-  /** Backoff and error reporting, shared by the wipe and the session client. */
-  #watchAttempts(client: MqttClient): void {
-    client.on('connect', () => {
-      this.#backoff.reset()
-      client.options.reconnectPeriod = INITIAL_RECONNECT_MS
-    })
-    // 'reconnect' fires just before an attempt; the period set now applies if that attempt fails.
-    client.on('reconnect', () => {
-      client.options.reconnectPeriod = this.#backoff.next()
-    })
-    client.on('error', (err) => this.#reportError(err))
-  }
-
-  #reportError(err: Error): void {
-    const text = explainConnectError(describeError(err).trim())
-    this.#lastError = `MQTT: ${text}`
-    const now = Date.now()
-    // One line per distinct error, and a reminder each minute while it persists.
-    if (text !== this.#lastLoggedError || now - this.#lastErrorLoggedAt > 60_000) {
-      this.#lastLoggedError = text
-      this.#lastErrorLoggedAt = now
-      this.#log.warn({ err: text }, 'MQTT connection failed; retrying')
-    }
   }
 
   #setState(state: SinkState): void {

@@ -4,6 +4,8 @@ import { checkMqttConfig } from '../sink/client-options.js'
 import { describeAction, planReload } from './reload-plan.js'
 import type { ReloadAction } from './reload-plan.js'
 
+type MqttReconnect = Extract<ReloadAction, { kind: 'mqtt-reconnect' }>
+
 /** How long a retired route's subscription may take to drain. */
 const RETIRE_DEADLINE_MS = 5000
 
@@ -41,7 +43,7 @@ export class ReloadApplier {
   async apply(next: Config): Promise<string[]> {
     const target = this.#target
     const plan = planReload(target.config, next, this.#storeWarnedFor)
-    const mqtt = plan.actions.find((a) => a.kind === 'mqtt-reconnect')
+    const mqtt = plan.actions.find((a): a is MqttReconnect => a.kind === 'mqtt-reconnect')
     if (mqtt !== undefined) checkMqttConfig(mqtt.mqtt)
     this.#storeWarnedFor = plan.storeWarnedFor
     for (const action of plan.actions) if (action.kind === 'warn-restart-needed') target.warn(action.message)

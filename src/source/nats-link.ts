@@ -87,7 +87,7 @@ export class NatsLink implements Lifecycle {
   start(): Promise<void> {
     this.#ready ??= this.#connect()
     // Whoever waits on connected() hears of a failure; this only keeps it from being unhandled.
-    this.#ready.catch(() => undefined)
+    void this.#ready.catch(() => undefined)
     return Promise.resolve()
   }
 

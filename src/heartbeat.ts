@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { describeError } from './errors.js'
+import type { Lifecycle } from './lifecycle.js'
 import type { Logger } from './logger.js'
 import { encodeMainfluxMessage } from './route/mfx.js'
 
@@ -23,7 +24,7 @@ export interface HeartbeatStatus {
  * Publishes a small JSON status once at start, then every interval. A failed publish is logged and
  * the next tick tries again: a heartbeat is a signal, not data to keep.
  */
-export class Heartbeat {
+export class Heartbeat implements Lifecycle {
   readonly #nc: NatsConnection
   readonly #intervalMs: number
   readonly #status: () => HeartbeatStatus
@@ -37,10 +38,11 @@ export class Heartbeat {
     this.#log = log
   }
 
-  start(): void {
+  start(): Promise<void> {
     this.beat()
     this.#timer = setInterval(() => this.beat(), this.#intervalMs)
     this.#timer.unref()
+    return Promise.resolve()
   }
 
   beat(): void {
@@ -56,8 +58,18 @@ export class Heartbeat {
     }
   }
 
-  stop(): void {
+  /** A heartbeat has nothing to finish: stop() is close(). */
+  stop(_deadlineMs?: number): Promise<void> {
+    return this.close()
+  }
+
+  close(): Promise<void> {
     clearInterval(this.#timer)
     this.#timer = undefined
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }

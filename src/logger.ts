@@ -24,7 +24,7 @@ function maskedDestination(destination: pino.DestinationStream): pino.Destinatio
 
 /**
  * The root logger: one JSON object a line on stdout, `{"level","message","ts"}` like the other
- * Mainflux services (SPEC §10). Components take children with `{ component, route }`. Secrets never
+ * Mainflux services (README.md, "Logs"). Components take children with `{ component, route }`. Secrets never
  * reach the destination, at any level (src/secret-mask.ts): the arguments of each call are masked
  * by key and by shape, then the finished line by shape once more.
  */

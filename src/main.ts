@@ -5,23 +5,14 @@ import { runConfigCommand } from './cli/config-commands.js'
 import { runDeadLetterCommand } from './cli/dead-letter-commands.js'
 import { loadConfig, resolveConfigPath } from './config/index.js'
 import { BridgeError, describeError } from './errors.js'
-import { HttpServer } from './http/server.js'
-import { registerDeadLetters } from './http/dead-letters.js'
-import { registerHealth } from './http/health.js'
-import { LatencySummary } from './http/latency-summary.js'
-import { Metrics } from './http/metrics.js'
-import { registerProbes } from './http/probes.js'
-import { registerReload } from './http/reload.js'
-import { registerStatusPage } from './http/status-api.js'
-import { StatusHistory } from './http/status-history.js'
-import { StoreUsageReader } from './http/store-usage.js'
-import { ConfigReloader } from './reload.js'
+import { HttpApp } from './http/http-app.js'
 import { createLogger } from './logger.js'
 import type { Logger } from './logger.js'
+import { ConfigReloader } from './reload/config-reloader.js'
 import { Service } from './service.js'
 import { buildInfo } from './version.js'
 
-/** Seconds in-flight messages get to be acknowledged on SIGTERM/SIGINT (SPEC §1). */
+/** How long in-flight messages get to be acknowledged on SIGTERM/SIGINT (docs/operations.md, section 2). */
 const SHUTDOWN_DEADLINE_MS = 5000
 
 async function run(configPath: string | undefined): Promise<number> {
@@ -44,54 +35,26 @@ async function run(configPath: string | undefined): Promise<number> {
   const info = buildInfo()
   log.info({ version: info.version, commit: info.commit, config: path, store: config.store.type, routes: config.routes.length }, 'starting export service')
 
-  // The metrics read the service's status at scrape time; the service feeds the latency histogram
-  // and the status page's latency quantiles.
-  const storeUsage = new StoreUsageReader(
-    config.store,
-    () => service.status().routes.reduce((n, r) => n + r.queuedBytes, 0),
-  )
-  const metrics: Metrics = new Metrics(() => service.status(), storeUsage)
-  const latency = new LatencySummary()
-  const service = new Service(config, log, {
-    observeLatency: (route, seconds) => {
-      metrics.observeLatency(route, seconds)
-      latency.observe(route, seconds)
-    },
-  })
+  const service = new Service(config, log)
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))
-  // The token is read at each request: a reload that changes it applies at once.
-  const http = new HttpServer(log.child({ component: 'http' }), { token: () => service.config.exp.httpToken })
-  const status = (): ReturnType<Service['status']> & { configError?: string } => ({ ...service.status(), configError: reloader.lastError })
-  const keepAliveMs = (): number => service.config.mqtt.keepAliveMs
-  const history = new StatusHistory(() => service.status())
-  registerHealth(http, status, keepAliveMs)
-  const stopProbes = registerProbes(http, () => service.status(), () => service.config.store)
-  registerStatusPage(http, { status, config: () => service.config, history, latency, storeUsage }, keepAliveMs)
-  metrics.register(http)
-  registerReload(http, reloader)
-  registerDeadLetters(http, service)
+  const http = new HttpApp(service, reloader, log)
   try {
     await service.start()
-    await http.listen(config.exp.port, config.exp.httpHost)
+    await http.start()
   } catch (err: unknown) {
     log.error({ code: err instanceof BridgeError ? err.code : undefined }, describeError(err))
-    await service.stop(0).catch(() => undefined)
+    await service.stop(0).catch(() => undefined) // the start error is the one to report
     await http.close()
     return 1
   }
-  log.info({ host: config.exp.httpHost === '' ? 'all interfaces' : config.exp.httpHost, port: config.exp.port, tokenRequired: config.exp.httpToken !== '' }, 'HTTP listening')
-  void service.natsConnection().then(
-    (nc) => reloader.listen(nc),
-    () => undefined, // the service logs NATS failures
-  )
+  await reloader.start()
   const onHangup = (): void => void reloader.reload('SIGHUP') // the result is logged by reload()
   process.on('SIGHUP', onHangup)
   return await waitForSignal(log, async () => {
     process.off('SIGHUP', onHangup)
-    reloader.close()
-    history.close()
-    stopProbes()
-    await http.close()
+    // Reverse start order: no more reloads and requests, then the service drains.
+    await reloader.stop(SHUTDOWN_DEADLINE_MS)
+    await http.stop(SHUTDOWN_DEADLINE_MS)
     await service.stop(SHUTDOWN_DEADLINE_MS)
   })
 }

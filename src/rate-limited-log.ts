@@ -1,3 +1,5 @@
+import { systemClock } from './clock.js'
+import type { Clock, Timer } from './clock.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -8,23 +10,25 @@ import type { Logger } from './logger.js'
 export class RateLimitedLog {
   readonly #log: Logger
   readonly #intervalMs: number
+  readonly #clock: Clock
   #lastAt = -Infinity
   #suppressed = 0
   #lastFields: Record<string, unknown> = {}
   #lastMessage = ''
-  #flushTimer: NodeJS.Timeout | undefined
+  #flushTimer: Timer | undefined
 
-  constructor(log: Logger, intervalMs: number) {
+  constructor(log: Logger, intervalMs: number, clock: Clock = systemClock) {
     this.#log = log
     this.#intervalMs = intervalMs
+    this.#clock = clock
   }
 
-  warn(fields: Record<string, unknown>, message: string, now = Date.now()): void {
+  warn(fields: Record<string, unknown>, message: string, now = this.#clock.now()): void {
     if (now - this.#lastAt < this.#intervalMs) {
       this.#suppressed++
       this.#lastFields = fields
       this.#lastMessage = message
-      if (this.#flushTimer === undefined) this.#flushTimer = setTimeout(() => this.#flush(), this.#intervalMs - (now - this.#lastAt)).unref()
+      if (this.#flushTimer === undefined) this.#flushTimer = this.#clock.setTimeout(() => this.#flush(), this.#intervalMs - (now - this.#lastAt)).unref()
       return
     }
     this.#lastAt = now
@@ -36,7 +40,7 @@ export class RateLimitedLog {
   #flush(): void {
     this.#flushTimer = undefined
     if (this.#suppressed === 0) return
-    this.#lastAt = Date.now()
+    this.#lastAt = this.#clock.now()
     this.#log.warn({ ...this.#lastFields, suppressed: this.#suppressed }, this.#lastMessage)
     this.#suppressed = 0
   }

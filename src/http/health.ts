@@ -1,4 +1,4 @@
-import type { ServiceStatus } from '../service.js'
+import type { ServiceStatus } from '../status/service-status.js'
 import { buildInfo } from '../version.js'
 import type { HttpServer } from './server.js'
 import { sendJson } from './server.js'
@@ -36,7 +36,7 @@ export function healthVerdict(s: HealthInput, keepAliveMs: number): HealthVerdic
   return { status, reasons }
 }
 
-/** `/health` and `/version` (SPEC §8), in the shape of the Mainflux services plus our fields. */
+/** `/health` and `/version` (README.md, "HTTP"; docs/operations.md, section 2), in the shape of the Mainflux services plus our fields. */
 export function registerHealth(http: HttpServer, status: () => HealthInput, keepAliveMs: () => number): void {
   http.on('GET', '/health', (_req, res) => {
     const s = status()

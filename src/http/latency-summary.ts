@@ -37,6 +37,11 @@ export class LatencySummary {
     this.#now = now
   }
 
+  /** As a LatencyObserver of the service (src/status/service-status.ts). */
+  observeLatency(routeId: string, seconds: number): void {
+    this.observe(routeId, seconds)
+  }
+
   observe(routeId: string, seconds: number): void {
     const index = Math.floor(this.#now() / SLOT_MS)
     let slots = this.#routes.get(routeId)

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { ServiceStatus } from '../service.js'
+import type { ServiceStatus } from '../status/service-status.js'
 import { buildInfo } from '../version.js'
 import type { HttpServer } from './server.js'
 import type { StoreUsageReader } from './store-usage.js'
@@ -8,7 +8,7 @@ import type { StoreUsageReader } from './store-usage.js'
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600]
 
 /**
- * Prometheus metrics (SPEC §8). Counters live as plain numbers in the service's RouteStats (the hot
+ * Prometheus metrics (docs/operations.md, section 3). Counters live as plain numbers in the service's RouteStats (the hot
  * path never touches prom-client); they are copied into the registry at scrape time. Only the
  * latency histogram is observed per message, through a cached child per route.
  */

@@ -1,7 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { IntervalHistogram } from 'node:perf_hooks'
+import type { ServerResponse } from 'node:http'
 import type { StoreConfig } from '../config/types.js'
-import type { ServiceStatus } from '../service.js'
+import type { Lifecycle } from '../lifecycle.js'
+import type { ServiceStatus } from '../status/service-status.js'
 import type { HttpServer } from './server.js'
 import { sendJson } from './server.js'
 
@@ -45,30 +47,61 @@ const LOOP_WINDOW_MS = 10_000
  * - `/readyz`: the service can take messages and keep them ({@link readiness}): 200, or 503 with
  *   the reasons. An orchestrator should hold a rollout and alert on it, never restart for it.
  *
- * Returns a function that stops the event-loop monitor.
+ * The constructor registers the endpoints; start() starts the event-loop monitor, close() ends it.
  */
-export function registerProbes(http: HttpServer, status: () => ServiceStatus, store: () => StoreConfig): () => void {
-  const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 })
-  loop.enable()
-  let previousMaxMs = 0
-  const timer = setInterval(() => {
-    previousMaxMs = loop.max / 1e6
-    loop.reset()
-  }, LOOP_WINDOW_MS)
-  timer.unref()
-  const startedAt = Date.now()
+export class Probes implements Lifecycle {
+  readonly #status: () => ServiceStatus
+  readonly #store: () => StoreConfig
+  #loop: IntervalHistogram | undefined
+  #timer: NodeJS.Timeout | undefined
+  #previousMaxMs = 0
+  #startedAt = Date.now()
 
-  http.on('GET', '/livez', (_req, res) => {
-    const maxMs = Math.max(previousMaxMs, loop.max / 1e6)
-    sendJson(res, 200, { status: 'ok', uptime_s: Math.round((Date.now() - startedAt) / 1000), event_loop_delay_max_ms: Math.round(maxMs) })
-  })
-  http.on('GET', '/readyz', (_req, res) => {
-    const s = status()
-    const verdict = readiness(s, store())
+  constructor(http: HttpServer, status: () => ServiceStatus, store: () => StoreConfig) {
+    this.#status = status
+    this.#store = store
+    http.on('GET', '/livez', (_req, res) => this.#livez(res))
+    http.on('GET', '/readyz', (_req, res) => this.#readyz(res))
+  }
+
+  start(): Promise<void> {
+    if (this.#loop !== undefined) return Promise.resolve()
+    const loop = monitorEventLoopDelay({ resolution: 20 })
+    loop.enable()
+    this.#loop = loop
+    this.#startedAt = Date.now()
+    this.#timer = setInterval(() => {
+      this.#previousMaxMs = loop.max / 1e6
+      loop.reset()
+    }, LOOP_WINDOW_MS)
+    this.#timer.unref()
+    return Promise.resolve()
+  }
+
+  stop(_deadlineMs: number): Promise<void> {
+    return this.close()
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#loop?.disable()
+    this.#loop = undefined
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #livez(res: ServerResponse): void {
+    const maxMs = Math.max(this.#previousMaxMs, (this.#loop?.max ?? 0) / 1e6)
+    sendJson(res, 200, { status: 'ok', uptime_s: Math.round((Date.now() - this.#startedAt) / 1000), event_loop_delay_max_ms: Math.round(maxMs) })
+  }
+
+  #readyz(res: ServerResponse): void {
+    const s = this.#status()
+    const verdict = readiness(s, this.#store())
     sendJson(res, verdict.ready ? 200 : 503, { status: verdict.ready ? 'ready' : 'not ready', reasons: verdict.reasons, nats: s.nats, mqtt: s.mqtt, store: s.store })
-  })
-  return () => {
-    clearInterval(timer)
-    loop.disable()
   }
 }

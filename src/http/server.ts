@@ -31,7 +31,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] as const
 export type Method = Exclude<(typeof METHODS)[number], 'HEAD'>
 
 /**
- * The HTTP edge (SPEC §8), on node:http: a handful of endpoints need no framework. Handlers read
+ * The HTTP edge (README.md, "HTTP"), on node:http: a handful of endpoints need no framework. Handlers read
  * state through the service and never block on the brokers.
  *
  * `HEAD` answers like `GET` without the body. Any other method than `GET` changes state: such a

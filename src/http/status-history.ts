@@ -1,4 +1,7 @@
-import type { ServiceStatus } from '../service.js'
+import { systemClock } from '../clock.js'
+import type { Clock, Timer } from '../clock.js'
+import type { Lifecycle } from '../lifecycle.js'
+import type { ServiceStatus } from '../status/service-status.js'
 
 /** A route's counters at one sample. */
 interface RouteCounters {
@@ -41,21 +44,42 @@ export const RATE_WINDOW_MS = 5000
  * page has rates and a chart the moment it opens (issue 11: rates computed from two polls of the
  * page showed 0 msg/s on first load while 200 msg/s flowed). Bounded: `maxSamples` entries.
  */
-export class StatusHistory {
+export class StatusHistory implements Lifecycle {
   readonly #status: () => ServiceStatus
+  readonly #intervalMs: number
   readonly #maxSamples: number
+  readonly #clock: Clock
   readonly #samples: Sample[] = []
-  #timer: NodeJS.Timeout | undefined
+  #timer: Timer | undefined
 
-  constructor(status: () => ServiceStatus, intervalMs = 1000, maxSamples = 320) {
+  constructor(status: () => ServiceStatus, intervalMs = 1000, maxSamples = 320, clock: Clock = systemClock) {
     this.#status = status
+    this.#intervalMs = intervalMs
     this.#maxSamples = maxSamples
-    // The first sample a tick later: the store opens after this is made.
-    this.#timer = setInterval(() => this.sample(), intervalMs)
-    this.#timer.unref()
+    this.#clock = clock
   }
 
-  sample(now = Date.now(), s: ServiceStatus = this.#status()): void {
+  /** Samples every interval, the first one interval from now. */
+  start(): Promise<void> {
+    this.#timer ??= this.#clock.setInterval(() => this.sample(), this.#intervalMs).unref()
+    return Promise.resolve()
+  }
+
+  stop(_deadlineMs: number): Promise<void> {
+    return this.close()
+  }
+
+  close(): Promise<void> {
+    this.#clock.clearInterval(this.#timer)
+    this.#timer = undefined
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  sample(now = this.#clock.now(), s: ServiceStatus = this.#status()): void {
     const routes = new Map<string, RouteCounters>()
     for (const r of s.routes) routes.set(r.id, { received: r.stats.received, published: r.stats.published, queued: r.queued })
     this.#samples.push({ t: now, routes })
@@ -66,7 +90,7 @@ export class StatusHistory {
    * Each route's rates over the last {@link RATE_WINDOW_MS} (or since the oldest sample, when the
    * service is younger), from the counters of `s` now: right on the first request.
    */
-  rates(s: ServiceStatus, now = Date.now()): { total: Rates; routes: Map<string, Rates> } {
+  rates(s: ServiceStatus, now = this.#clock.now()): { total: Rates; routes: Map<string, Rates> } {
     const base = this.#baseFor(now)
     const routes = new Map<string, Rates>()
     const total: Rates = { in: 0, out: 0 }
@@ -119,11 +143,6 @@ export class StatusHistory {
       out.push(point)
     }
     return out
-  }
-
-  close(): void {
-    clearInterval(this.#timer)
-    this.#timer = undefined
   }
 }
 

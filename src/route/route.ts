@@ -2,7 +2,7 @@ import type { RouteConfig } from '../config/types.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { PublishLimits } from '../mqtt-limits.js'
-import type { HandleResult } from '../source/source.js'
+import type { HandleResult, MessageTarget } from '../source/message-source.js'
 import type { MessageStore } from '../store/store.js'
 import { RateLimitedLog } from '../rate-limited-log.js'
 import { isControlSubject } from './control-subjects.js'
@@ -17,7 +17,7 @@ import type { Transform } from './transform.js'
  * store. The route id is its `nats_topic`, unique per config and stable across restarts, so a
  * durable store finds its queue again.
  */
-export class Route {
+export class Route implements MessageTarget {
   readonly id: string
   readonly config: RouteConfig
   readonly subject: string
@@ -84,5 +84,9 @@ export class Route {
       return 'invalid'
     }
     return this.#store.append(this.id, topic, payload, Date.now(), onDelivered) ? 'stored' : 'refused'
+  }
+
+  redelivered(): void {
+    this.stats.redelivered++
   }
 }

@@ -1,4 +1,4 @@
-/** Where and how to reach the broker, from the `[mqtt] url` and `mtls` (SPEC §2). */
+/** Where and how to reach the broker, from the `[mqtt] url` and `mtls` (docs/configuration.md, "`[mqtt]`"). */
 export interface BrokerAddress {
   protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss'
   host: string

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream'
 import type { Packet } from 'mqtt'
 import type { Qos } from '../config/types.js'
-import type { Clock, InflightWindow } from './inflight-window.js'
+import type { MonotonicNow, InflightWindow } from './inflight-window.js'
 import { isRefusal } from './refusal.js'
 
 /**
@@ -44,7 +44,7 @@ export class Flight {
 export class Flights {
   readonly #window: InflightWindow
   readonly #qos: Qos
-  readonly #now: Clock
+  readonly #now: MonotonicNow
   readonly #settled: () => void
   /** QoS 0 publishes handed to the socket while it needed to drain: not written yet, in order. */
   #unwritten: Flight[] = []
@@ -53,7 +53,7 @@ export class Flights {
   readonly #qos2 = new Map<number, Flight>()
 
   /** `settled` runs after each publish's outcome, before the dispatcher hears of it. */
-  constructor(window: InflightWindow, qos: Qos, now: Clock, settled: () => void) {
+  constructor(window: InflightWindow, qos: Qos, now: MonotonicNow, settled: () => void) {
     this.#window = window
     this.#qos = qos
     this.#now = now

@@ -1,5 +1,8 @@
-/** A monotonic clock in milliseconds; injected so tests drive time by hand. */
-export type Clock = () => number
+/**
+ * A monotonic clock in milliseconds (performance.now): round trips must not jump with the wall
+ * clock, so the window takes this rather than src/clock.ts's `now()`. Injected so tests drive it.
+ */
+export type MonotonicNow = () => number
 
 /**
  * How busy this process's event loop has been since the previous call, 0–1 (Node's event-loop
@@ -137,7 +140,7 @@ interface Round {
  * {@link BYTES_PER_SLOT} bytes each, so that the window also bounds bytes.
  */
 export class InflightWindow {
-  readonly #now: Clock
+  readonly #now: MonotonicNow
   #bounds: WindowBounds = { cap: INITIAL_LIMIT, fixed: false }
   #limit = INITIAL_LIMIT
   #phase: WindowPhase = 'growing'
@@ -168,7 +171,7 @@ export class InflightWindow {
 
   readonly #busy: LoopBusy
 
-  constructor(now: Clock, busy: LoopBusy = () => 0) {
+  constructor(now: MonotonicNow, busy: LoopBusy = () => 0) {
     this.#now = now
     this.#busy = busy
     this.#round = this.#newRound(now())

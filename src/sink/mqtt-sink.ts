@@ -3,14 +3,15 @@ import mqtt from 'mqtt'
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/types.js'
 import { describeError } from '../errors.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { AckReasonCodes } from './ack-reason-codes.js'
-import { Backoff } from './backoff.js'
 import { brokerAddress } from './broker-address.js'
-import { clientOptions, explainConnectError } from './client-options.js'
+import { clientOptions } from './client-options.js'
+import { ConnectAttempts } from './connect-attempts.js'
 import { Flights } from './flights.js'
 import { InflightWindow, eventLoopBusy } from './inflight-window.js'
-import type { Clock, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
+import type { MonotonicNow, LoopBusy, WindowBounds, WindowState } from './inflight-window.js'
 import { PoisonWatch, giveUp } from './poison-watch.js'
 import { SessionResend } from './session-resend.js'
 import { SessionIdProvider, SessionStore } from './session-store.js'
@@ -27,6 +28,8 @@ export interface SinkEvents {
 /** How long the broker keeps our session (MQTT 5) while the link is down: a week of outage. */
 const SESSION_EXPIRY_S = 7 * 24 * 3600
 const INITIAL_RECONNECT_MS = 1000
+/** How long a DISCONNECT may take before the socket is dropped. */
+const CLOSE_TIMEOUT_MS = 2000
 /** MQTT packet ids are 16 bits: no more publishes can await an ack at once. */
 const PACKET_ID_SPACE = 65_535
 /**
@@ -37,7 +40,7 @@ const QOS2_V311_AUTO_CAP = 20
 
 /** Options of {@link MqttSink} besides the config: a clock for the window, for tests. */
 export interface MqttSinkOptions {
-  now?: Clock
+  now?: MonotonicNow
   busy?: LoopBusy
 }
 
@@ -54,12 +57,12 @@ export interface MqttSinkOptions {
  * Window: at most `room()` more publishes may be handed over at any time ({@link InflightWindow},
  * bounded by `[mqtt] max_inflight` and the broker's Receive Maximum), shared by every route.
  */
-export class MqttSink extends EventEmitter<SinkEvents> {
+export class MqttSink extends EventEmitter<SinkEvents> implements Lifecycle {
   readonly config: MqttConfig
   readonly #log: Logger
-  readonly #backoff = new Backoff(INITIAL_RECONNECT_MS)
+  readonly #attempts: ConnectAttempts
   readonly #publishOptions: IClientPublishOptions
-  readonly #now: Clock
+  readonly #now: MonotonicNow
   readonly #window: InflightWindow
   readonly #session = new SessionStore()
   readonly #resend: SessionResend
@@ -72,9 +75,6 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   #client: MqttClient | undefined
   #wipeClient: MqttClient | undefined
   #state: SinkState = 'disconnected'
-  #lastError: string | undefined
-  #lastLoggedError: string | undefined
-  #lastErrorLoggedAt = 0
   #closed = false
   #advisedQos2 = false
 
@@ -82,6 +82,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     super()
     this.config = config
     this.#log = log
+    this.#attempts = new ConnectAttempts(INITIAL_RECONNECT_MS, log)
     this.#publishOptions = { qos: config.qos, retain: config.retain }
     this.#now = options.now ?? (() => performance.now())
     this.#window = new InflightWindow(this.#now, options.busy ?? eventLoopBusy())
@@ -100,7 +101,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   }
 
   get lastError(): string | undefined {
-    return this.#lastError
+    return this.#attempts.lastError
   }
 
   /** The biggest packet the broker takes, as its last CONNACK said (MQTT 5); undefined if it said none. */
@@ -122,8 +123,17 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     return this.#window.state()
   }
 
-  /** Starts connecting; never waits for the broker. Throws TlsConfigError for unusable certificates. */
-  start(): void {
+  /** Starts connecting; never waits for the broker. Rejects with TlsConfigError for unusable certificates. */
+  start(): Promise<void> {
+    try {
+      this.#connect()
+      return Promise.resolve()
+    } catch (err: unknown) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  #connect(): void {
     const base = clientOptions(this.config, INITIAL_RECONNECT_MS)
     const address = brokerAddress(this.config.url, this.config.mtls)
     this.#log.info({ broker: `${address.protocol}://${address.host}:${address.port}`, clientId: this.config.clientId }, 'connecting to MQTT broker')
@@ -133,7 +143,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
       ...(this.config.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
     })
     this.#wipeClient = wipe
-    this.#watchAttempts(wipe)
+    this.#attempts.follow(wipe)
     wipe.once('connect', () => {
       wipe.end(false, () => {
         this.#wipeClient = undefined
@@ -153,7 +163,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     this.#client = client
     // MQTT 5 acks may carry reason codes mqtt-packet refuses to parse (0x95): see ack-reason-codes.ts.
     if (this.config.protocolVersion === 5) new AckReasonCodes().follow(client)
-    this.#watchAttempts(client)
+    this.#attempts.follow(client)
     client.on('connect', (connack) => this.#onConnect(client, connack))
     if (this.config.qos === 2) {
       client.on('packetreceive', (packet) => {
@@ -172,7 +182,7 @@ export class MqttSink extends EventEmitter<SinkEvents> {
   }
 
   #onConnect(client: MqttClient, connack: IConnackPacket): void {
-    this.#lastError = undefined
+    this.#attempts.clear()
     // The dispatcher writes each batch in one corked write, so Nagle's algorithm only adds
     // delay: at QoS 0 nothing comes back, and the last segment would wait for the 40 ms
     // delayed ACK. (WebSocket streams have no such switch.)
@@ -211,30 +221,6 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     if (typeof maxInflight === 'number') return { cap: Math.min(cap, maxInflight), fixed: true }
     if (qos === 2 && protocolVersion === 4) cap = Math.min(cap, QOS2_V311_AUTO_CAP)
     return { cap, fixed: false }
-  }
-  /** Backoff and error reporting, shared by the wipe and the session client. */
-  #watchAttempts(client: MqttClient): void {
-    client.on('connect', () => {
-      this.#backoff.reset()
-      client.options.reconnectPeriod = INITIAL_RECONNECT_MS
-    })
-    // 'reconnect' fires just before an attempt; the period set now applies if that attempt fails.
-    client.on('reconnect', () => {
-      client.options.reconnectPeriod = this.#backoff.next()
-    })
-    client.on('error', (err) => this.#reportError(err))
-  }
-
-  #reportError(err: Error): void {
-    const text = explainConnectError(describeError(err).trim())
-    this.#lastError = `MQTT: ${text}`
-    const now = Date.now()
-    // One line per distinct error, and a reminder each minute while it persists.
-    if (text !== this.#lastLoggedError || now - this.#lastErrorLoggedAt > 60_000) {
-      this.#lastLoggedError = text
-      this.#lastErrorLoggedAt = now
-      this.#log.warn({ err: text }, 'MQTT connection failed; retrying')
-    }
   }
 
   #setState(state: SinkState): void {
@@ -279,8 +265,20 @@ export class MqttSink extends EventEmitter<SinkEvents> {
     }
   }
 
-  /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. */
-  async close(timeoutMs = 2000): Promise<void> {
+  /**
+   * Disconnects cleanly (DISCONNECT packet) after the last writes; what is unacknowledged stays in
+   * the store (the dispatcher's stop() waited for acks first).
+   */
+  stop(_deadlineMs: number): Promise<void> {
+    return this.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Disconnects cleanly (DISCONNECT packet), or drops the socket after `timeoutMs`. Idempotent. */
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     const clients = [this.#wipeClient, this.#client].filter((c): c is MqttClient => c !== undefined)

@@ -20,7 +20,7 @@ function readPem(path: string, key: string): Buffer {
 }
 
 /**
- * TLS material for the broker connection. Certificate files win over inline PEM text (SPEC §2);
+ * TLS material for the broker connection. Certificate files win over inline PEM text (docs/configuration.md, "`[mqtt]`");
  * the client certificate is presented only with `mtls = true`. Read once per connect setup, so a
  * reload picks up renewed certificates.
  */

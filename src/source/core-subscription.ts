@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import type { MessageHandler, RouteSource } from './source.js'
+import type { MessageSource, MessageTarget } from './message-source.js'
 
 /** Queue group shared with every instance on the bus, as in the Go service. */
 export const QUEUE_GROUP = 'export'
@@ -8,34 +8,45 @@ export const QUEUE_GROUP = 'export'
  * A core NATS subscription. Messages are handed over synchronously from the socket parser, with no
  * pending queue in between, so the client never reports a slow consumer: the store absorbs bursts.
  */
-export class CoreSubscription implements RouteSource {
+export class CoreSubscription implements MessageSource {
   readonly #nc: NatsConnection
   readonly #subject: string
-  readonly #handler: MessageHandler
+  readonly #target: MessageTarget
   #sub: Subscription | undefined
 
-  constructor(nc: NatsConnection, subject: string, handler: MessageHandler) {
+  constructor(nc: NatsConnection, subject: string, target: MessageTarget) {
     this.#nc = nc
     this.#subject = subject
-    this.#handler = handler
+    this.#target = target
   }
 
   start(): Promise<void> {
-    const handler = this.#handler
+    const target = this.#target
     this.#sub = this.#nc.subscribe(this.#subject, {
       queue: QUEUE_GROUP,
       callback: (err, msg) => {
         if (err) return // subscription errors surface through the connection's status
-        handler(msg.subject, msg.data)
+        target.handle(msg.subject, msg.data)
       },
     })
     return Promise.resolve()
   }
 
-  /** Stops new messages; those already delivered to the handler are the store's. */
-  async stop(): Promise<void> {
+  /** Stops new messages (the server sends what it had buffered first); those handed over are the store's. */
+  async stop(_deadlineMs?: number): Promise<void> {
     const sub = this.#sub
     this.#sub = undefined
     if (sub && !sub.isClosed()) await sub.drain()
+  }
+
+  close(): Promise<void> {
+    const sub = this.#sub
+    this.#sub = undefined
+    if (sub && !sub.isClosed()) sub.unsubscribe()
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }

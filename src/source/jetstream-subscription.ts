@@ -1,22 +1,29 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
+import type { StoreKind } from '../config/types.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { HeldMessages } from './held-messages.js'
 import { FILE_STORE_ACKS, MEMORY_REFRESH_AFTER_MS, MEMORY_STORE_ACKS, PULL_BATCH, ensureConsumer, ensureStream } from './jetstream-consumer.js'
-import type { MessageHandler, RouteSource } from './source.js'
+import type { MessageSource, MessageTarget } from './message-source.js'
 
 export interface JetStreamRouteOptions {
   stream: string
   durable: string
   subject: string
-  /** True when the store survives a crash: ack once stored. False (memory): ack once the broker has it. */
-  durableStore: boolean
-  /** Resolves when everything appended so far is durable (the store's flush). */
-  flush: () => Promise<void>
-  /** Counts a message JetStream delivers again (after a crash or an ack that did not arrive). */
-  onRedelivered: () => void
+  /**
+   * The store: a file store survives a crash, so a message is acked once `flush()` made it durable;
+   * a memory store does not, so a message is acked once the broker has it.
+   */
+  store: StoreCommits
+}
+
+/** The part of the store a JetStream source needs. */
+export interface StoreCommits {
+  readonly kind: StoreKind
+  /** Resolves when everything appended so far is durable. */
+  flush(): Promise<void>
 }
 
 /** A message the store refused (full) comes back after this delay. */
@@ -37,10 +44,11 @@ const HELD_TICK_MS = 1000
  * Messages that are not stored (invalid, ignored) are acked like stored ones of the file store;
  * messages the store refused are nak'd with a delay.
  */
-export class JetStreamSubscription implements RouteSource {
+export class JetStreamSubscription implements MessageSource {
   readonly #nc: NatsConnection
   readonly #opts: JetStreamRouteOptions
-  readonly #handler: MessageHandler
+  readonly #target: MessageTarget
+  readonly #durableStore: boolean
   readonly #log: Logger
   /** Memory store only. Outlives stop(): the store still holds those messages and acks them later. */
   readonly #held: HeldMessages | undefined
@@ -48,12 +56,13 @@ export class JetStreamSubscription implements RouteSource {
   #toAck: JsMsg[] = []
   #flushing = false
 
-  constructor(nc: NatsConnection, opts: JetStreamRouteOptions, handler: MessageHandler, log: Logger) {
+  constructor(nc: NatsConnection, opts: JetStreamRouteOptions, target: MessageTarget, log: Logger) {
     this.#nc = nc
     this.#opts = opts
-    this.#handler = handler
+    this.#target = target
     this.#log = log
-    this.#held = opts.durableStore ? undefined : new HeldMessages({ refreshAfterMs: MEMORY_REFRESH_AFTER_MS, tickMs: HELD_TICK_MS, log })
+    this.#durableStore = opts.store.kind === 'file'
+    this.#held = this.#durableStore ? undefined : new HeldMessages({ refreshAfterMs: MEMORY_REFRESH_AFTER_MS, tickMs: HELD_TICK_MS, log })
   }
 
   async start(): Promise<void> {
@@ -61,20 +70,20 @@ export class JetStreamSubscription implements RouteSource {
     const target = { stream: this.#opts.stream, durable: this.#opts.durable, subject: this.#opts.subject }
     // A clustered server names its cluster in INFO: the stream is then created replicated.
     await ensureStream(jsm, target, this.#nc.info?.cluster !== undefined, this.#log)
-    await ensureConsumer(jsm, target, this.#opts.durableStore ? FILE_STORE_ACKS : MEMORY_STORE_ACKS, this.#log)
+    await ensureConsumer(jsm, target, this.#durableStore ? FILE_STORE_ACKS : MEMORY_STORE_ACKS, this.#log)
     const consumer = await jetstream(this.#nc).consumers.get(this.#opts.stream, this.#opts.durable)
     this.#messages = await consumer.consume({ max_messages: PULL_BATCH, callback: (m) => this.#onMessage(m) })
   }
 
   #onMessage(m: JsMsg): void {
-    if (m.redelivered) this.#opts.onRedelivered()
+    if (m.redelivered) this.#target.redelivered()
     const held = this.#held
     let onDelivered: (() => void) | undefined
     if (held !== undefined) {
       onDelivered = held.hold(m)
       if (onDelivered === undefined) return // still held from an earlier delivery: stored already
     }
-    const result = this.#handler(m.subject, m.data, onDelivered)
+    const result = this.#target.handle(m.subject, m.data, onDelivered)
     if (result === 'stored' && held !== undefined) return // acked by onDelivered
     if (onDelivered !== undefined) held?.cancel(m.seq, onDelivered)
     if (result === 'refused') {
@@ -92,7 +101,7 @@ export class JetStreamSubscription implements RouteSource {
     setImmediate(() => {
       const batch = this.#toAck
       this.#toAck = []
-      this.#opts.flush().then(
+      this.#opts.store.flush().then(
         () => {
           for (const m of batch) m.ack()
         },
@@ -108,7 +117,8 @@ export class JetStreamSubscription implements RouteSource {
     })
   }
 
-  async stop(): Promise<void> {
+  /** Takes no new messages and acks those stored; held ones stay held (the store acks each later). */
+  async stop(_deadlineMs?: number): Promise<void> {
     const messages = this.#messages
     this.#messages = undefined
     if (messages) {
@@ -120,8 +130,24 @@ export class JetStreamSubscription implements RouteSource {
     const batch = this.#toAck
     this.#toAck = []
     if (batch.length > 0) {
-      await this.#opts.flush()
+      await this.#opts.store.flush()
       for (const m of batch) m.ack()
     }
+  }
+
+  /**
+   * Lets go at once: what is not acked yet, JetStream delivers again after the ack wait. Held
+   * messages stay held while the NATS connection lives (they go with it).
+   */
+  async close(): Promise<void> {
+    const messages = this.#messages
+    this.#messages = undefined
+    this.#toAck = []
+    messages?.stop()
+    await messages?.closed().catch(() => undefined) // closing: errors no longer matter
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }

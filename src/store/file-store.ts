@@ -11,6 +11,7 @@ import { makeRoom } from './overflow.js'
 import { RouteQueue } from './route-queue.js'
 import { DB_FILE, SqliteQueue } from './sqlite-queue.js'
 import type { StoreLogger } from './sqlite-queue.js'
+import { SILENT_LISTENER } from './store.js'
 import type { DropReason, MessageStore, RouteQueueStats, StoreListener } from './store.js'
 
 export type { StoreLogger } from './sqlite-queue.js'
@@ -129,6 +130,18 @@ export class FileStore implements MessageStore {
   /** Appends and acks buffered for the next group commit (0 once it ran). */
   get uncommitted(): number {
     return this.#commits?.uncommitted ?? 0
+  }
+
+  listen(listener: StoreListener): void {
+    this.#listener = listener
+  }
+
+  start(): Promise<void> {
+    return this.open(this.#listener ?? SILENT_LISTENER)
+  }
+
+  stop(_deadlineMs: number): Promise<void> {
+    return this.flush()
   }
 
   /**

@@ -1,3 +1,5 @@
+import { systemClock } from '../clock.js'
+import type { Clock, Timer } from '../clock.js'
 import { describeError } from '../errors.js'
 import { sqliteCode } from './corrupt.js'
 import { MessageState } from './message.js'
@@ -38,8 +40,9 @@ export class GroupCommit {
   #pendingRoutes: number[] = []
   /** seqs of committed messages that were acked or dropped since the last commit. */
   #deletes: number[] = []
-  #timer: NodeJS.Timeout | undefined
-  #retryTimer: NodeJS.Timeout | undefined
+  #timer: Timer | undefined
+  #retryTimer: Timer | undefined
+  readonly #clock: Clock
   #failure: CommitFailure | undefined
   readonly #onTimer = (): void => {
     this.#timer = undefined
@@ -50,9 +53,10 @@ export class GroupCommit {
     this.commit()
   }
 
-  constructor(disk: SqliteQueue, log: StoreLogger) {
+  constructor(disk: SqliteQueue, log: StoreLogger, clock: Clock = systemClock) {
     this.#disk = disk
     this.#log = log
+    this.#clock = clock
     this.#committedSeq = disk.lastSeq
   }
 
@@ -97,7 +101,7 @@ export class GroupCommit {
 
   /** Commits what is buffered now, in one transaction. False if that failed (then it is retried). */
   commit(): boolean {
-    clearTimeout(this.#timer)
+    this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
     // While failing, even an empty commit runs (it writes last_seq): it is the probe that ends the failure.
     if (this.#pending.length === 0 && this.#deletes.length === 0 && this.#failure === undefined) return true
@@ -114,7 +118,7 @@ export class GroupCommit {
     this.#deletes = []
     if (this.#failure) {
       this.#failure = undefined
-      clearTimeout(this.#retryTimer)
+      this.#clock.clearTimeout(this.#retryTimer)
       this.#retryTimer = undefined
       this.#log.info({ dir: this.#disk.dir }, 'store writable again: taking new messages')
     }
@@ -127,14 +131,14 @@ export class GroupCommit {
       const lost = this.#pending.filter((m) => m.state !== MessageState.Done).length
       this.#log.error({ dir: this.#disk.dir, lost, err: this.#failure?.message }, 'store closed while commits fail: buffered messages are lost')
     }
-    clearTimeout(this.#timer)
-    clearTimeout(this.#retryTimer)
+    this.#clock.clearTimeout(this.#timer)
+    this.#clock.clearTimeout(this.#retryTimer)
     this.#timer = this.#retryTimer = undefined
   }
 
   #schedule(): void {
     // While failing, the retry timer commits instead.
-    if (this.#timer === undefined && this.#failure === undefined) this.#timer = setTimeout(this.#onTimer, COMMIT_INTERVAL_MS)
+    if (this.#timer === undefined && this.#failure === undefined) this.#timer = this.#clock.setTimeout(this.#onTimer, COMMIT_INTERVAL_MS)
   }
 
   #failed(err: unknown): void {
@@ -157,7 +161,7 @@ export class GroupCommit {
         // Handled: the deletes stay buffered and the retry commits them with the inserts.
       }
     }
-    this.#retryTimer ??= setTimeout(this.#onRetryTimer, RETRY_MS)
+    this.#retryTimer ??= this.#clock.setTimeout(this.#onRetryTimer, RETRY_MS)
     // Not a reason to keep the process alive: close() commits what is left.
     this.#retryTimer.unref()
   }

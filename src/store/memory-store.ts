@@ -4,6 +4,7 @@ import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
 import { makeRoom } from './overflow.js'
 import { RouteQueue } from './route-queue.js'
+import { SILENT_LISTENER } from './store.js'
 import type { DropReason, MessageStore, RouteQueueStats, StoreLimits, StoreListener } from './store.js'
 
 const MAX_AGE_SWEEP_MS = 1000
@@ -30,6 +31,18 @@ export class MemoryStore implements MessageStore {
     this.#limits = limits
     // Bounded by count and by an eighth of max_bytes, on top of the queue's max_bytes.
     this.#dead = new DeadLetterList(MAX_DEAD_LETTERS_IN_MEMORY, Math.max(64 * 1024, Math.floor(limits.maxBytes / 8)))
+  }
+
+  listen(listener: StoreListener): void {
+    this.#listener = listener
+  }
+
+  start(): Promise<void> {
+    return this.open(this.#listener ?? SILENT_LISTENER)
+  }
+
+  stop(_deadlineMs: number): Promise<void> {
+    return this.flush()
   }
 
   open(listener: StoreListener): Promise<void> {
@@ -128,6 +141,10 @@ export class MemoryStore implements MessageStore {
   close(): Promise<void> {
     clearInterval(this.#sweepTimer)
     return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 
   /** Drops queued messages older than `max_age`. Public so tests can run it at a chosen time. */

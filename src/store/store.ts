@@ -1,4 +1,5 @@
 import type { OverflowPolicy, StoreKind } from '../config/types.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
 import type { StoredMessage } from './message.js'
 
@@ -24,6 +25,9 @@ export interface StoreListener {
   dropped(routeId: string, count: number, reason: DropReason): void
 }
 
+/** A listener for a store started without one (a CLI that only reads the dead letters). */
+export const SILENT_LISTENER: StoreListener = { available: () => undefined, dropped: () => undefined }
+
 export interface StoreLimits {
   maxBytes: number
   overflow: OverflowPolicy
@@ -42,9 +46,16 @@ export interface StoreLimits {
  * durable store buffers them and commits in batches (group commit). `flush()` resolves when every
  * append made before the call is durable: that is the point to acknowledge a JetStream message.
  */
-export interface MessageStore {
+export interface MessageStore extends Lifecycle {
   readonly kind: StoreKind
+  /** Who hears of new and dropped messages; set before start(). */
+  listen(listener: StoreListener): void
+  /** Opens the store (the file store recovers its queues) and starts the `max_age` sweep. */
+  start(): Promise<void>
+  /** listen() and start() in one call. */
   open(listener: StoreListener): Promise<void>
+  /** Commits what is buffered (the queue stays open until close()). */
+  stop(deadlineMs: number): Promise<void>
   /**
    * Adds a message to the tail of a route's queue; false if the overflow policy refused it.
    * The store owns `payload` from here on.

@@ -1,5 +1,5 @@
 import { RouteStats } from '../../src/route/route-stats.js'
-import type { RouteStatus, ServiceStatus } from '../../src/service.js'
+import type { RouteStatus, ServiceStatus } from '../../src/status/service-status.js'
 
 /** A route's status with these figures; the rest empty. */
 export function routeStatus(id: string, over: Partial<Omit<RouteStatus, 'stats'>> & { stats?: Partial<RouteStats> } = {}): RouteStatus {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Dispatcher } from '../../src/sink/dispatcher.js'
-import type { DeliveryObserver, Publisher } from '../../src/sink/dispatcher.js'
+import { Dispatcher } from '../../src/delivery/dispatcher.js'
+import type { DeliveryObserver, Publisher } from '../../src/delivery/dispatcher.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 interface Sent {
   topic: string
@@ -60,7 +61,17 @@ class FakePublisher implements Publisher {
   }
 }
 
-async function setUp(routes: Array<{ id: string; priority: number }>, window: number): Promise<{ store: MemoryStore; dispatcher: Dispatcher; publisher: FakePublisher; delivered: string[]; rejected: string[]; add: (route: string, n: number) => void }> {
+interface World {
+  store: MemoryStore
+  dispatcher: Dispatcher
+  publisher: FakePublisher
+  delivered: string[]
+  rejected: string[]
+  add: (route: string, n: number) => void
+  clock: ManualClock
+}
+
+async function setUp(routes: Array<{ id: string; priority: number }>, window: number, options: { drainOnStop?: boolean } = {}): Promise<World> {
   const store = new MemoryStore({ maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 })
   await store.open({ available: () => undefined, dropped: () => undefined })
   const delivered: string[] = []
@@ -69,7 +80,8 @@ async function setUp(routes: Array<{ id: string; priority: number }>, window: nu
     delivered: (route, m) => delivered.push(`${route}:${m.payload.toString()}`),
     rejected: (route, m) => rejected.push(`${route}:${m.payload.toString()}`),
   }
-  const dispatcher = new Dispatcher(store, observer)
+  const clock = new ManualClock()
+  const dispatcher = new Dispatcher(store, observer, { clock, ...options })
   dispatcher.setRoutes(routes)
   const publisher = new FakePublisher(window)
   dispatcher.setPublisher(publisher)
@@ -81,7 +93,7 @@ async function setUp(routes: Array<{ id: string; priority: number }>, window: nu
       store.append(route, `t/${route}`, Buffer.from(String(k)), 0)
     }
   }
-  return { store, dispatcher, publisher, delivered, rejected, add }
+  return { store, dispatcher, publisher, delivered, rejected, add, clock }
 }
 
 const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => String(from + i))
@@ -203,11 +215,148 @@ describe('dispatcher', () => {
   })
 })
 
+// Issue 12: time and the broker are injected, so the window, priority and pause logic run without a broker or a sleep.
+describe('dispatcher: time, priority and connections', () => {
+  it('measures how long messages wait for an ack on the injected clock, restarting at each ack', async () => {
+    const { dispatcher, publisher, add, clock } = await setUp([{ id: 'a', priority: 0 }], 10)
+    assert.equal(dispatcher.ackWaitMs(), 0, 'nothing in flight')
+    add('a', 3)
+    dispatcher.pump()
+    clock.advance(1500)
+    assert.equal(dispatcher.ackWaitMs(), 1500)
+    publisher.ack(1)
+    assert.equal(dispatcher.ackWaitMs(), 0, 'an ack restarts the wait')
+    clock.advance(200)
+    assert.equal(dispatcher.ackWaitMs(), 200)
+    publisher.ack(2)
+    clock.advance(10_000)
+    assert.equal(dispatcher.ackWaitMs(), 0, 'nothing in flight any more')
+  })
+
+  it('starves a lower priority while a higher one keeps getting new messages', async () => {
+    const { dispatcher, publisher, add } = await setUp(
+      [
+        { id: 'low', priority: 1 },
+        { id: 'high', priority: 9 },
+      ],
+      10,
+    )
+    add('low', 50)
+    add('high', 10)
+    for (let round = 0; round < 5; round++) {
+      dispatcher.pump()
+      publisher.ack(10)
+      add('high', 10) // the high route never runs dry
+    }
+    assert.deepEqual(publisher.payloads('t/low'), [])
+    assert.equal(publisher.payloads('t/high').length, 50)
+    // Once the high route has nothing queued, the low one gets the whole window.
+    dispatcher.pump()
+    publisher.ack(10)
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads('t/low'), range(0, 10))
+  })
+
+  it('rotates the leftover of a fair split, so that no route of a level is always last', async () => {
+    const { dispatcher, publisher, add } = await setUp(
+      [
+        { id: 'a', priority: 0 },
+        { id: 'b', priority: 0 },
+        { id: 'c', priority: 0 },
+      ],
+      10,
+    )
+    add('a', 100)
+    add('b', 100)
+    add('c', 100)
+    const firstShares: number[][] = []
+    for (let pass = 0; pass < 3; pass++) {
+      const before = ['a', 'b', 'c'].map((r) => publisher.payloads(`t/${r}`).length)
+      dispatcher.pump()
+      firstShares.push(['a', 'b', 'c'].map((r, i) => publisher.payloads(`t/${r}`).length - before[i]!))
+      publisher.ack(10)
+    }
+    // 10 slots for 3 routes: 3 each and one more, to a different route each pass.
+    for (const shares of firstShares) assert.deepEqual([...shares].sort(), [3, 3, 4])
+    assert.deepEqual(['a', 'b', 'c'].map((r) => publisher.payloads(`t/${r}`).length), [10, 10, 10])
+  })
+
+  it('ignores late answers of a replaced connection: each message is delivered once, in order', async () => {
+    const { dispatcher, publisher, add, delivered, store } = await setUp([{ id: 'a', priority: 0 }], 4)
+    add('a', 6)
+    dispatcher.pump()
+    const next = new FakePublisher(100)
+    dispatcher.setPublisher(next)
+    dispatcher.pump()
+    // The old connection answers after all: an ack, then a failure. Neither counts any more.
+    publisher.ack(1)
+    publisher.ack(1, new Error('written to a closed connection'))
+    assert.deepEqual(delivered, [])
+    assert.equal(dispatcher.inFlight('a'), 6)
+    next.ack(100)
+    assert.deepEqual(delivered, range(0, 6).map((n) => `a:${n}`))
+    assert.equal(store.stats('a').messages, 0)
+  })
+
+  it('hands out nothing while paused, waits for the acks up to the deadline, and goes on after resume()', async () => {
+    const { dispatcher, publisher, add, clock } = await setUp([{ id: 'a', priority: 0 }], 3)
+    add('a', 10)
+    dispatcher.pump()
+    let paused = false
+    const pausing = dispatcher.pause(3000).then(() => {
+      paused = true
+    })
+    publisher.ack(3)
+    dispatcher.pump()
+    assert.equal(publisher.sent.length, 3, 'a paused dispatcher claimed more')
+    await pausing
+    assert.ok(paused, 'pause() waits only until nothing is in flight')
+    dispatcher.resume()
+    dispatcher.pump()
+    assert.deepEqual(publisher.payloads(), range(0, 6))
+
+    // With messages in flight that never get an answer, pause() ends at its deadline.
+    let done = false
+    const timedOut = dispatcher.pause(3000).then(() => {
+      done = true
+    })
+    clock.advance(2999)
+    await Promise.resolve()
+    assert.equal(done, false)
+    clock.advance(1)
+    await timedOut
+    assert.equal(dispatcher.inFlight(), 3)
+  })
+
+  it('stops at once with a durable store, and keeps sending until the deadline with a memory store', async () => {
+    const durable = await setUp([{ id: 'a', priority: 0 }], 5)
+    durable.add('a', 20)
+    durable.dispatcher.pump()
+    const stopping = durable.dispatcher.stop(5000)
+    durable.publisher.ack(5)
+    await stopping
+    durable.dispatcher.pump()
+    assert.equal(durable.publisher.sent.length, 5, 'the rest stays queued for the next run')
+
+    const memory = await setUp([{ id: 'a', priority: 0 }], 5, { drainOnStop: true })
+    memory.add('a', 20)
+    memory.dispatcher.pump()
+    const draining = memory.dispatcher.stop(5000)
+    for (let round = 0; round < 4; round++) {
+      memory.publisher.ack(5)
+      memory.dispatcher.pump()
+    }
+    await draining
+    assert.deepEqual(memory.publisher.payloads(), range(0, 20))
+    assert.equal(memory.store.stats('a').messages, 0)
+  })
+})
+
 // Issue 10: a message that would block the connection is dead-lettered, and the rest goes on.
 describe('dispatcher: dead letters', () => {
   async function withCheck(recoveredSeq: number, maxMessageBytes = 0) {
     const { PublishLimits } = await import('../../src/mqtt-limits.js')
-    const { SendCheck } = await import('../../src/sink/send-check.js')
+    const { SendCheck } = await import('../../src/delivery/send-check.js')
     const store = new MemoryStore({ maxBytes: 1024 ** 3, overflow: 'drop_oldest', maxAgeMs: 0 })
     await store.open({ available: () => undefined, dropped: () => undefined })
     const deadLettered: string[] = []
@@ -217,7 +366,7 @@ describe('dispatcher: dead letters', () => {
       deadLettered: (route, m, err) => deadLettered.push(`${route}:${m.payload.toString()}:${err.reason}`),
     }
     const limits = new PublishLimits({ qos: 1, protocolVersion: 4, maxMessageBytes })
-    const dispatcher = new Dispatcher(store, observer, new SendCheck(limits, () => recoveredSeq))
+    const dispatcher = new Dispatcher(store, observer, { check: new SendCheck(limits, () => recoveredSeq) })
     dispatcher.setRoutes([{ id: 'r', priority: 0 }])
     const publisher = new FakePublisher(100)
     dispatcher.setPublisher(publisher)

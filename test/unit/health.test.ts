@@ -3,8 +3,8 @@ import { describe, it } from 'node:test'
 import { healthVerdict } from '../../src/http/health.js'
 import type { HealthInput } from '../../src/http/health.js'
 import { serviceStatus } from '../helpers/service-status.js'
-import { Dispatcher } from '../../src/sink/dispatcher.js'
-import type { Publisher } from '../../src/sink/dispatcher.js'
+import { Dispatcher } from '../../src/delivery/dispatcher.js'
+import type { Publisher } from '../../src/delivery/dispatcher.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 
 const KEEP_ALIVE_MS = 30_000

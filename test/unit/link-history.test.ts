@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LinkHistory } from '../../src/link-history.js'
+import { LinkHistory } from '../../src/status/link-history.js'
 
 describe('the outage history of a link', () => {
   it('counts reconnects after a loss, not the first connect, and dates each outage', () => {

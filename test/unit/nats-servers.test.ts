@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { natsServersAndAuth } from '../../src/source/nats-connection.js'
+import { natsServersAndAuth } from '../../src/source/nats-link.js'
 
 // nats.js ignores credentials in server URLs; the Go service's client uses them (issue 10).
 describe('NATS server URLs with credentials', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { StoreConfig } from '../../src/config/types.js'
 import { readiness } from '../../src/http/probes.js'
-import type { ServiceStatus } from '../../src/service.js'
+import type { ServiceStatus } from '../../src/status/service-status.js'
 import { routeStatus, serviceStatus } from '../helpers/service-status.js'
 
 function status(over: Partial<ServiceStatus> = {}, queued: Array<[number, number]> = []): ServiceStatus {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { StatusHistory } from '../../src/http/status-history.js'
-import type { ServiceStatus } from '../../src/service.js'
+import type { ServiceStatus } from '../../src/status/service-status.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 import { routeStatus, serviceStatus } from '../helpers/service-status.js'
 
 /** A status with these routes' counters: [id, received, published, queued]. */
@@ -54,5 +55,22 @@ describe('the status history behind the status page', () => {
     t.after(() => history.close())
     for (let s = 0; s < 20; s++) history.sample(s * 1000, status([['a', s, s, 0]]))
     assert.deepEqual(history.chart().map((p) => p.t), [16_000, 17_000, 18_000, 19_000])
+  })
+
+  // Issue 12: nothing runs before start(), and time is the injected clock's.
+  it('samples every interval from start() to close(), on the injected clock', async () => {
+    const clock = new ManualClock(0)
+    let received = 0
+    const history = new StatusHistory(() => status([['a', received, received, 0]]), 1000, 320, clock)
+    assert.equal(clock.pending, 0, 'a timer was started by the constructor')
+    await history.start()
+    for (let s = 1; s <= 6; s++) {
+      received = 100 * s
+      clock.advance(1000)
+    }
+    assert.deepEqual(history.chart().map((p) => p.t), [2000, 3000, 4000, 5000, 6000])
+    assert.deepEqual(history.rates(status([['a', 600, 600, 0]])).routes.get('a'), { in: 100, out: 100 })
+    await history.close()
+    assert.equal(clock.pending, 0, 'close() left a timer')
   })
 })

@@ -1,10 +1,13 @@
-import { DeadLetterError } from '../errors.js'
+import { systemClock } from '../clock.js'
+import type { Clock } from '../clock.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { StoredMessage } from '../store/message.js'
 import type { MessageStore } from '../store/store.js'
-import { deadLetter } from './dead-letter.js'
-import type { DeadLetterObserver } from './dead-letter.js'
-import { isRefusal } from './refusal.js'
+import { AckPath } from './ack-path.js'
+import type { DeliveryObserver } from './ack-path.js'
 import type { SendCheck } from './send-check.js'
+
+export type { DeliveryObserver } from './ack-path.js'
 
 /** What the dispatcher needs to know of a route. */
 export interface DispatchRoute {
@@ -26,11 +29,15 @@ export interface Publisher {
   batch(fn: () => void): void
 }
 
-/** Told about each message's outcome; the service turns these into counters and logs. */
-export interface DeliveryObserver extends DeadLetterObserver {
-  delivered(routeId: string, message: StoredMessage, now: number): void
-  /** The broker refused the message for good (MQTT 5 reason code); it is removed and counted. */
-  rejected(routeId: string, message: StoredMessage, err: Error): void
+export interface DispatcherOptions {
+  /** Issue 10: a message that would block the connection is dead-lettered instead of sent. */
+  check?: SendCheck
+  clock?: Clock
+  /**
+   * stop() keeps sending queued messages until its deadline (memory store: what is not sent is
+   * lost at exit, so sending more is better than stopping early).
+   */
+  drainOnStop?: boolean
 }
 
 interface Lane {
@@ -54,11 +61,12 @@ const PUMP_BUDGET = 2000
  * Order: all publishes go over one MQTT connection in claim order, so the broker sees each route
  * (and each subject) in order; after a link cut mqtt.js resends the unacknowledged ones first.
  */
-export class Dispatcher {
+export class Dispatcher implements Lifecycle {
   readonly #store: MessageStore
-  readonly #observer: DeliveryObserver
-  /** Issue 10: a message that would block the connection is dead-lettered instead of sent. */
+  readonly #acks: AckPath
   readonly #check: SendCheck | undefined
+  readonly #clock: Clock
+  readonly #drainOnStop: boolean
   readonly #lanes = new Map<string, Lane>()
   #ordered: Lane[] = []
   #publisher: Publisher | undefined
@@ -70,16 +78,25 @@ export class Dispatcher {
   #pumpAgain = false
   #scheduled = false
   #claiming = true
+  #closed = false
   /** Bumped every pass: where the fair split of a priority level starts. */
   #rotation = 0
   #idleWaiters: Array<() => void> = []
   /** The last ack, or when the window last went from empty to busy: /health's "in flight without an ack". */
   #ackAwaitedSince = 0
 
-  constructor(store: MessageStore, observer: DeliveryObserver, check?: SendCheck) {
+  constructor(store: MessageStore, observer: DeliveryObserver, options: DispatcherOptions = {}) {
     this.#store = store
-    this.#observer = observer
-    this.#check = check
+    this.#clock = options.clock ?? systemClock
+    this.#acks = new AckPath(store, observer, this.#clock)
+    this.#check = options.check
+    this.#drainOnStop = options.drainOnStop ?? false
+  }
+
+  /** Hands out messages whenever the publisher has room (the dispatcher starts claiming at once). */
+  start(): Promise<void> {
+    if (!this.#closed) this.resume()
+    return Promise.resolve()
   }
 
   /** Sets the configured routes; routes dropped from the config keep draining their queues. */
@@ -137,7 +154,7 @@ export class Dispatcher {
   }
 
   /** How long messages have been in flight with no ack coming back (0 when none is in flight). */
-  ackWaitMs(now = Date.now()): number {
+  ackWaitMs(now = this.#clock.now()): number {
     return this.#inFlightTotal === 0 ? 0 : now - this.#ackAwaitedSince
   }
 
@@ -147,24 +164,40 @@ export class Dispatcher {
   }
 
   /**
-   * Stops handing out messages and waits until nothing is in flight or the deadline passes.
-   * With `drainQueue`, keeps sending queued messages until the deadline (memory store: what is
-   * not sent is lost at exit, so sending more is better than stopping early).
+   * Stops handing out messages and waits until nothing is in flight or the deadline passes; with
+   * `drainOnStop` (memory store), keeps sending queued messages until then.
    */
-  async stop(deadlineMs: number, drainQueue: boolean): Promise<void> {
-    if (!drainQueue) this.#claiming = false
-    const done = (): boolean => this.inFlight() === 0 && (!drainQueue || !this.#hasQueued() || !this.#publisher?.connected)
-    await this.#waitUntil(done, Date.now() + deadlineMs)
+  async stop(deadlineMs: number): Promise<void> {
+    if (!this.#drainOnStop) this.#claiming = false
+    await this.#waitUntil(() => this.#stopped(), this.#clock.now() + deadlineMs)
     this.#claiming = false
+  }
+
+  /** Stops handing out messages at once; what is in flight stays the store's (claimed again next run). */
+  close(): Promise<void> {
+    this.#closed = true
+    this.#claiming = false
+    this.#notifyIdle()
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #stopped(): boolean {
+    if (this.inFlight() > 0) return false
+    return !this.#drainOnStop || !this.#hasQueued() || this.#publisher?.connected !== true
   }
 
   /** Waits until `done()` or the deadline; woken when a lane empties, else re-checked every 100 ms. */
   async #waitUntil(done: () => boolean, deadline: number): Promise<void> {
-    while (!done() && Date.now() < deadline) {
+    const clock = this.#clock
+    while (!done() && !this.#closed && clock.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, Math.min(100, deadline - Date.now())))
+        const timer = clock.setTimeout(resolve, Math.max(1, Math.min(100, deadline - clock.now())))
         this.#idleWaiters.push(() => {
-          clearTimeout(timer)
+          clock.clearTimeout(timer)
           resolve()
         })
       })
@@ -177,10 +210,11 @@ export class Dispatcher {
    */
   async pause(deadlineMs: number): Promise<void> {
     this.#claiming = false
-    await this.#waitUntil(() => this.inFlight() === 0, Date.now() + deadlineMs)
+    await this.#waitUntil(() => this.inFlight() === 0, this.#clock.now() + deadlineMs)
   }
 
   resume(): void {
+    if (this.#closed) return
     this.#claiming = true
     this.schedule()
   }
@@ -251,11 +285,11 @@ export class Dispatcher {
   #send(publisher: Publisher, lane: Lane, max: number): number {
     const generation = this.#generation
     const batch = this.#store.claim(lane.route.id, max)
-    if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = Date.now()
+    if (batch.length > 0 && this.#inFlightTotal === 0) this.#ackAwaitedSince = this.#clock.now()
     for (const message of batch) {
       const refusal = this.#check?.refuse(message)
       if (refusal !== undefined) {
-        deadLetter(this.#store, this.#observer, lane.route.id, message, refusal)
+        this.#acks.deadLetter(lane.route.id, message, refusal)
         continue
       }
       lane.inFlight++
@@ -269,23 +303,8 @@ export class Dispatcher {
     if (generation !== this.#generation) return // that connection is gone; the message was re-queued
     lane.inFlight--
     this.#inFlightTotal--
-    const routeId = lane.route.id
-    if (!err || isRefusal(err)) this.#ackAwaitedSince = Date.now()
-    if (!err) {
-      this.#store.ack(routeId, message)
-      message.onDelivered?.()
-      this.#observer.delivered(routeId, message, Date.now())
-    } else if (isRefusal(err)) {
-      this.#store.ack(routeId, message)
-      message.onDelivered?.()
-      this.#observer.rejected(routeId, message, err)
-    } else if (err instanceof DeadLetterError) {
-      // The sink gave up on it (the broker drops the connection whenever it is sent).
-      deadLetter(this.#store, this.#observer, routeId, message, err)
-    } else {
-      // Not sent (QoS 0 on a closed connection): back to its place, sent again on reconnect.
-      this.#store.release(routeId, message)
-    }
+    // The rest of the ack path (store, JetStream, counters) is in ack-path.ts.
+    if (this.#acks.settle(lane.route.id, message, err)) this.#ackAwaitedSince = this.#clock.now()
     if (lane.inFlight === 0) this.#notifyIdle()
     // Acks arrive in bursts (one socket read holds many): refill once after the burst, so the
     // next publishes leave in one write instead of one write each.

@@ -1,11 +1,19 @@
 import { readFile } from 'node:fs/promises'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { configFromRaw, parseConfigText } from './config/index.js'
-import { ConfigError, describeError } from './errors.js'
-import type { Logger } from './logger.js'
-import { RELOAD_SUBJECTS } from './route/control-subjects.js'
-import type { Service } from './service.js'
+import { configFromRaw, parseConfigText } from '../config/index.js'
+import type { Config } from '../config/types.js'
+import { ConfigError, describeError } from '../errors.js'
+import type { Lifecycle } from '../lifecycle.js'
+import type { Logger } from '../logger.js'
+import { RELOAD_SUBJECTS } from '../route/control-subjects.js'
 
+/** The running service, as the reloader sees it. */
+export interface Reloadable {
+  /** Applies the configuration (src/reload/apply-reload.ts); returns what changed. */
+  applyConfig(next: Config): Promise<string[]>
+  /** The NATS connection, once there: the Agent's reload commands come on it. */
+  natsConnection(): Promise<NatsConnection>
+}
 
 export interface ReloadResult {
   ok: boolean
@@ -14,12 +22,13 @@ export interface ReloadResult {
 }
 
 /**
- * Re-reads the config file and applies it (SIGHUP, POST /reload, the Agent's NATS commands).
+ * Re-reads the config file and applies it (SIGHUP, POST /reload, the Agent's NATS commands:
+ * start() listens for those once NATS is connected).
  * Reloads run one at a time; a request that comes during one runs once more after it, so the last
  * file written is the one in force. An invalid file keeps the running configuration.
  */
-export class ConfigReloader {
-  readonly #service: Service
+export class ConfigReloader implements Lifecycle {
+  readonly #service: Reloadable
   readonly #path: string
   readonly #env: NodeJS.ProcessEnv
   readonly #log: Logger
@@ -27,8 +36,9 @@ export class ConfigReloader {
   #queued: Promise<ReloadResult> | undefined
   #lastError: string | undefined
   #subs: Subscription[] = []
+  #closed = false
 
-  constructor(service: Service, path: string, env: NodeJS.ProcessEnv, log: Logger) {
+  constructor(service: Reloadable, path: string, env: NodeJS.ProcessEnv, log: Logger) {
     this.#service = service
     this.#path = path
     this.#env = env
@@ -76,8 +86,17 @@ export class ConfigReloader {
     }
   }
 
-  /** Listens for the Agent's reload commands on NATS. */
-  listen(nc: NatsConnection): void {
+  /** Listens for the Agent's reload commands once NATS is connected (in the background). */
+  start(): Promise<void> {
+    void this.#service.natsConnection().then(
+      (nc) => this.#listen(nc),
+      () => undefined, // the service logs NATS failures
+    )
+    return Promise.resolve()
+  }
+
+  #listen(nc: NatsConnection): void {
+    if (this.#closed) return
     for (const subject of RELOAD_SUBJECTS) {
       this.#subs.push(
         nc.subscribe(subject, {
@@ -90,8 +109,19 @@ export class ConfigReloader {
     }
   }
 
-  close(): void {
+  /** Takes no more commands. A reload under way is not waited for: the service's stop ends it. */
+  stop(_deadlineMs: number): Promise<void> {
+    return this.close()
+  }
+
+  close(): Promise<void> {
+    this.#closed = true
     for (const sub of this.#subs) sub.unsubscribe()
     this.#subs = []
+    return Promise.resolve()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }

@@ -1,15 +1,17 @@
-import { EventEmitter } from 'node:events'
 import { connect } from '@nats-io/transport-node'
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import { describeError } from '../errors.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import { maskText } from '../secret-mask.js'
 
 export type LinkState = 'connected' | 'disconnected'
 
-export interface NatsLinkEvents {
-  connected: []
-  disconnected: []
+/** Told when the link goes up or down (src/link-history.ts keeps the outages for the status page). */
+export interface LinkObserver {
+  up(): void
+  /** `cause`: the link's error at that moment, if it has one. */
+  down(cause?: string): void
 }
 
 /** The servers without their credentials, and the credentials as nats.js takes them. */
@@ -49,19 +51,20 @@ export function natsServersAndAuth(urls: readonly string[]): NatsServersAndAuth 
  * The connection to the local NATS bus. It keeps trying forever, from the very first connect: the
  * gateway's NATS may come up after us, and a bridge that gives up is worse than one that waits.
  */
-export class NatsLink extends EventEmitter<NatsLinkEvents> {
+export class NatsLink implements Lifecycle {
   readonly #servers: string[]
   readonly #log: Logger
+  readonly #observer: LinkObserver | undefined
   #nc: NatsConnection | undefined
   #state: LinkState = 'disconnected'
   #lastError: string | undefined
   #closing = false
   #ready: Promise<NatsConnection> | undefined
 
-  constructor(servers: string[], log: Logger) {
-    super()
+  constructor(servers: string[], log: Logger, observer?: LinkObserver) {
     this.#servers = servers
     this.#log = log
+    this.#observer = observer
   }
 
   get state(): LinkState {
@@ -77,8 +80,19 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
     return this.#nc
   }
 
-  /** Connects (retrying forever) and resolves with the connection. Safe to call more than once. */
-  start(): Promise<NatsConnection> {
+  /**
+   * Starts connecting (retrying forever) and resolves at once: the service takes no message before
+   * NATS is there, but everything else runs meanwhile. {@link connected} waits for the connection.
+   */
+  start(): Promise<void> {
+    this.#ready ??= this.#connect()
+    // Whoever waits on connected() hears of a failure; this only keeps it from being unhandled.
+    void this.#ready.catch(() => undefined)
+    return Promise.resolve()
+  }
+
+  /** Resolves with the connection once the first connect succeeded (starting the link if needed). */
+  connected(): Promise<NatsConnection> {
     this.#ready ??= this.#connect()
     return this.#ready
   }
@@ -138,11 +152,15 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
   #setState(state: LinkState): void {
     if (state === this.#state) return
     this.#state = state
-    this.emit(state)
+    if (state === 'connected') this.#observer?.up()
+    else this.#observer?.down(this.#lastError)
   }
 
-  /** Stops taking messages: drains subscriptions, then closes. */
-  async drain(): Promise<void> {
+  /**
+   * Stops taking messages: drains the subscriptions (what the server already sent is handled),
+   * then closes. nats.js bounds a drain by its own timeout, so the deadline is not needed here.
+   */
+  async stop(_deadlineMs?: number): Promise<void> {
     this.#closing = true
     const nc = this.#nc
     if (!nc || nc.isClosed()) return
@@ -158,5 +176,9 @@ export class NatsLink extends EventEmitter<NatsLinkEvents> {
     this.#closing = true
     const nc = this.#nc
     if (nc && !nc.isClosed()) await nc.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }

@@ -1,3 +1,5 @@
+import type { LinkObserver } from '../source/nats-link.js'
+
 /** One time a link was down: from the loss of the connection to the next connect. */
 export interface Outage {
   /** Unix ms the connection was lost. */
@@ -26,7 +28,7 @@ const MAX_OUTAGES = 20
  * `disconnected` events, so that an operator sees how often and how long the link was down, not
  * only its state now. Bounded: the last {@link MAX_OUTAGES} outages.
  */
-export class LinkHistory {
+export class LinkHistory implements LinkObserver {
   readonly #outages: Outage[] = []
   readonly #now: () => number
   #reconnects = 0

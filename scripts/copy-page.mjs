@@ -1,5 +1,5 @@
 // Copies the status page's parts (HTML, CSS and browser scripts, which tsc does not emit) beside
-// the compiled src/http/status-page.js, which reads them at run time. Run by `npm run build`.
+// the compiled src/http/status-page-html.js, which reads them at run time. Run by `npm run build`.
 import { cpSync, rmSync } from 'node:fs'
 
 const from = 'src/http/status-page'

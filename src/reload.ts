@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { configFromRaw, parseConfigText } from './config/index.js'
-import { ConfigError, describeError } from './errors.js'
+import { configFromRaw, parseConfigText, readConfigFile } from './config/index.js'
+import { describeError } from './errors.js'
 import type { Logger } from './logger.js'
-import { RELOAD_SUBJECTS } from './route/control-subjects.js'
+import { RELOAD_SUBJECTS } from './agent/subjects.js'
 import type { Service } from './service.js'
 
 
@@ -57,12 +56,7 @@ export class ConfigReloader {
   async #reloadOnce(trigger: string): Promise<ReloadResult> {
     this.#log.info({ trigger, path: this.#path }, 'reloading configuration')
     try {
-      let text: string
-      try {
-        text = await readFile(this.#path, 'utf8')
-      } catch (err: unknown) {
-        throw new ConfigError(`${this.#path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, code: 'EXP_CONFIG_UNREADABLE' })
-      }
+      const text = await readConfigFile(this.#path)
       const { config, warnings } = configFromRaw(parseConfigText(text, this.#path), { fileName: this.#path, env: this.#env })
       for (const w of warnings) this.#log.warn({ path: this.#path }, w)
       const changes = await this.#service.applyConfig(config)

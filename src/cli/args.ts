@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { DeadLetterSelection } from '../store/dead-letters.js'
-import { checkAgentPath } from './agent-file.js'
+import { checkAgentPath } from '../agent/agent-file.js'
 
 export type Command =
   | { kind: 'run'; configPath: string | undefined }

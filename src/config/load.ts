@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { ConfigError, describeError } from '../errors.js'
+import { describeError } from '../errors.js'
 import { configFromEnv } from './env.js'
 import { stringify as stringifyToml } from 'smol-toml'
 import { parseConfigText, toGoFileObject } from './file-format.js'
 import { configFromRaw } from './parse.js'
+import { errorCode, readConfigFile } from './read-config-file.js'
 import type { Config } from './types.js'
 
 /** Where the config file is looked for when neither `--config` nor `MF_EXPORT_CONFIG_FILE` is set. */
@@ -42,16 +43,8 @@ export function resolveConfigPath(argPath: string | undefined, env: NodeJS.Proce
  */
 export async function loadConfig(opts: { path: string; env: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const { path, env } = opts
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: unknown) {
-    if (errorCode(err) !== 'ENOENT') {
-      throw new ConfigError(`${path}: cannot read the config file: ${describeError(err)}`, {
-        cause: err,
-        code: 'EXP_CONFIG_UNREADABLE',
-      })
-    }
+  const text = await readConfigFile(path, { ifExists: true })
+  if (text === undefined) {
     const { config, warnings } = configFromEnv(env)
     const writeError = await writeNewConfigFile(path, config)
     return writeError === undefined
@@ -109,8 +102,4 @@ async function linkOrCreate(temp: string, path: string, text: string): Promise<v
     }
     throw err
   }
-}
-
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
 }

@@ -1,8 +1,10 @@
 import { coerceInteger, coerceString, describeValue } from './coerce.js'
 import { parseRouteSource, parseRouteType } from './choices.js'
 import { CONFIG_DEFAULTS as D, CONFIG_LIMITS } from './defaults.js'
-import type { Issues, NewKeyEnv, ValueParser } from './issues.js'
-import { TableReader, isTable } from './issues.js'
+import type { Issues, ValueParser } from './issues.js'
+import { isTable } from './issues.js'
+import type { NewKeyEnv } from './new-key-env.js'
+import { TableReader } from './table-reader.js'
 import { checkJetStreamName, checkMqttTopic, checkNatsSubject, checkSubtopic, defaultDurable, isMainfluxTopic } from './names.js'
 import type { RouteConfig } from './types.js'
 

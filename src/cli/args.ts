@@ -40,7 +40,7 @@ export const USAGE = `Usage:
 The config file is --config FILE, else $MF_EXPORT_CONFIG_FILE, else ../configs/config.toml.
 `
 
-/** Parses the command line (SPEC §9). Throws UsageError with a message fit for the terminal. */
+/** Parses the command line (USAGE above; the README's "Command line"). Throws UsageError with a message fit for the terminal. */
 export function parseCommand(argv: readonly string[]): Command {
   let parsed
   try {

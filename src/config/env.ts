@@ -23,7 +23,7 @@ const channelId: ValueParser<string> = (v, what) => {
 }
 
 /**
- * Builds the raw configuration the Go service built from its environment (SPEC §3): `[exp]`,
+ * Builds the raw configuration the Go service built from its environment (docs/configuration.md, "Environment without a config file"): `[exp]`,
  * `[mqtt]`, `[store]` when its variables are set, and one route `export` →
  * `channels/<MF_EXPORT_MQTT_CHANNEL>/messages`. Values are validated as they are read, so that a
  * problem names the variable.
@@ -90,7 +90,7 @@ export function rawConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown
 
 /**
  * The configuration when no config file exists: {@link rawConfigFromEnv}, then the same validation
- * and section-7 variables as a file, under the name `environment`.
+ * and variables of the new keys as a file, under the name `environment`.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): ParsedConfig {
   const { config, warnings } = configFromRaw(rawConfigFromEnv(env), { fileName: 'environment', env })

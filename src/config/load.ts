@@ -21,7 +21,7 @@ export interface LoadedConfig {
   origin: 'file' | 'env'
   /** The config file path used. */
   path: string
-  /** Set when the environment-built config could not be written to `path` (not fatal, SPEC §1). */
+  /** Set when the environment-built config could not be written to `path` (not fatal). */
   writeError?: string
 }
 
@@ -33,8 +33,9 @@ export function resolveConfigPath(argPath: string | undefined, env: NodeJS.Proce
 }
 
 /**
- * Loads the configuration as SPEC §1 says. An existing file is the whole configuration (plus the
- * section-7 variables for new keys it leaves out) and is never written to. A missing file
+ * Loads the configuration as docs/configuration.md ("Where the configuration comes from") says. An
+ * existing file is the whole configuration (plus the variables of the new keys it leaves out) and
+ * is never written to. A missing file
  * (ENOENT) means the configuration comes from the environment and is then written to `path`,
  * with parent directories, so that the operator can edit it.
  *

@@ -148,7 +148,7 @@ function checkMtlsMaterial(issues: Issues, mqtt: MqttConfig): void {
   else if (!hasKey) issues.error(`[mqtt] mtls is true but ${key} is not set`)
 }
 
-/** `[store]` (new): every key falls back to its section-7 variable, then to the default. */
+/** `[store]` (new): every key falls back to its environment variable, then to the default. */
 export function readStore(issues: Issues, raw: Record<string, unknown>, env: NewKeyEnv): StoreConfig {
   const store = sectionReader(issues, raw, 'store', STORE_KEYS)
   const maxAge: ValueParser<number> = parseDuration
@@ -161,5 +161,5 @@ export function readStore(issues: Issues, raw: Record<string, unknown>, env: New
   }
 }
 
-/** Value parsers shared with the section-3 environment reader, which names variables instead of keys. */
+/** Value parsers shared with the reader of the Go service's environment (env.ts), which names variables instead of keys. */
 export const sharedParsers = { text, trimmed, port, positiveDuration, keepAlive, positiveSize } as const

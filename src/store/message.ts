@@ -1,6 +1,6 @@
 /** A message on its way to the broker, as the route made it. */
 export interface NewMessage {
-  /** MQTT topic, already mapped (SPEC §4). */
+  /** MQTT topic, already mapped (src/route/topic-map.ts). */
   topic: string
   /** MQTT payload, already transformed; owned by the store once appended. */
   payload: Buffer

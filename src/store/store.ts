@@ -1,6 +1,8 @@
-import type { OverflowPolicy, StoreKind } from '../config/types.js'
+import type { StoreKind } from '../config/types.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
 import type { StoredMessage } from './message.js'
+
+export type { StoreLimits } from '../config/types.js'
 
 /**
  * Why a message left the store without being delivered. `disk_full`: the file store refused a new
@@ -22,13 +24,6 @@ export interface StoreListener {
   available(routeId: string): void
   /** Messages were dropped by the overflow policy or `max_age`; always counted and logged. */
   dropped(routeId: string, count: number, reason: DropReason): void
-}
-
-export interface StoreLimits {
-  maxBytes: number
-  overflow: OverflowPolicy
-  /** 0 means no limit. */
-  maxAgeMs: number
 }
 
 /**

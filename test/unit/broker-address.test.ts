@@ -4,7 +4,7 @@ import { brokerAddress } from '../../src/sink/broker-address.js'
 import { Backoff } from '../../src/sink/backoff.js'
 
 describe('broker address', () => {
-  it('maps every scheme of SPEC §2 to mqtt.js protocols with default ports', () => {
+  it('maps every scheme of `[mqtt] url` to mqtt.js protocols with default ports', () => {
     assert.deepEqual(brokerAddress('tcp://h:1884', false), { protocol: 'mqtt', host: 'h', port: 1884, path: '', tls: false })
     assert.equal(brokerAddress('mqtt://h', false).port, 1883)
     for (const s of ['ssl', 'tls', 'tcps', 'mqtts']) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { subscriptionSubject } from '../../src/route/subject.js'
 import { TopicMap } from '../../src/route/topic-map.js'
 
-describe('topic mapping (SPEC §4)', () => {
+describe('topic mapping', () => {
   it('inserts the subtopic and turns every dot of the subject into a slash', () => {
     const map = new TopicMap('channels/c1/messages', 'gw')
     assert.equal(map.topicFor('export.temp.room1'), 'channels/c1/messages/gw/export/temp/room1')

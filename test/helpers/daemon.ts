@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { PORT_TAKEN } from '../../src/demo/net.js'
 import { withDeadline, canConnect, waitFor } from './wait.js'
 
 /** How a child process ended. */
@@ -48,6 +49,11 @@ export class DaemonStartError extends Error {
     super(`${message}\n--- output ---\n${output.slice(-4000)}`, { cause })
     this.output = output
   }
+}
+
+/** Whether a daemon did not start because another process took its port first (see retryWhilePortTaken). */
+export function portWasTaken(err: unknown): boolean {
+  return err instanceof DaemonStartError && PORT_TAKEN.test(err.output)
 }
 
 const OUTPUT_LIMIT = 256 * 1024

@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { requireBinary } from './binaries.js'
 import type { Certs } from './certs.js'
-import { DaemonStartError, startDaemon } from './daemon.js'
+import { portWasTaken, startDaemon } from './daemon.js'
 import type { Daemon, ExitStatus } from './daemon.js'
-import { freePort } from './free-port.js'
+import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
 const run = promisify(execFile)
@@ -67,20 +67,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = await makeTempDir('mosquitto')
   try {
     const files = await writeSecurityFiles(dir, opts)
+    // With chosen ports there is nothing to retry; free ones may be taken before mosquitto binds them.
     const attempts = opts.port === undefined && opts.tlsPort === undefined ? 3 : 1
-    for (let attempt = 1; ; attempt++) {
-      const port = opts.port ?? (await freePort())
-      const tlsPort = opts.tls === undefined ? undefined : (opts.tlsPort ?? (await freePort()))
-      const configPath = join(dir, 'mosquitto.conf')
-      await writeFile(configPath, renderConfig({ ...opts, port, tlsPort, dir, ...files }))
-      try {
-        return await launch(binary, { port, tlsPort, configPath, dir, startTimeoutMs: opts.startTimeoutMs ?? 10_000 })
-      } catch (err: unknown) {
-        // Another process may take a free port before mosquitto binds it: try fresh ports.
-        const portTaken = err instanceof DaemonStartError && /address already in use/i.test(err.output)
-        if (!portTaken || attempt >= attempts) throw err
-      }
-    }
+    return await retryWhilePortTaken(
+      async () => {
+        const port = opts.port ?? (await freePort())
+        const tlsPort = opts.tls === undefined ? undefined : (opts.tlsPort ?? (await freePort()))
+        const configPath = join(dir, 'mosquitto.conf')
+        await writeFile(configPath, renderConfig({ ...opts, port, tlsPort, dir, ...files }))
+        return launch(binary, { port, tlsPort, configPath, dir, startTimeoutMs: opts.startTimeoutMs ?? 10_000 })
+      },
+      portWasTaken,
+      attempts,
+    )
   } catch (err: unknown) {
     await removeDir(dir)
     throw err

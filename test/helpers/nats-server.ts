@@ -1,7 +1,7 @@
 import { requireBinary } from './binaries.js'
-import { DaemonStartError, startDaemon } from './daemon.js'
+import { portWasTaken, startDaemon } from './daemon.js'
 import type { Daemon, ExitStatus } from './daemon.js'
-import { freePort } from './free-port.js'
+import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
 /** Options of {@link startNats}. */
@@ -50,18 +50,16 @@ export async function startNats(opts: NatsServerOptions = {}): Promise<NatsServe
   // With a chosen port there is nothing to retry; with a free one, another process may take it
   // between freePort() and the bind, so a few fresh ports are tried.
   const attempts = opts.port === undefined ? 3 : 1
-  for (let attempt = 1; ; attempt++) {
+  const startOnce = async (): Promise<NatsServer> => {
     const port = opts.port ?? (await freePort())
     const monitorPort = await freePort()
-    try {
-      return await launch(binary, { ...opts, port, monitorPort, storeDir, ownedStore })
-    } catch (err: unknown) {
-      const portTaken = err instanceof DaemonStartError && /address already in use/i.test(err.output)
-      if (!portTaken || attempt >= attempts) {
-        if (ownedStore && storeDir !== undefined) await removeDir(storeDir)
-        throw err
-      }
-    }
+    return launch(binary, { ...opts, port, monitorPort, storeDir, ownedStore })
+  }
+  try {
+    return await retryWhilePortTaken(startOnce, portWasTaken, attempts)
+  } catch (err: unknown) {
+    if (ownedStore && storeDir !== undefined) await removeDir(storeDir)
+    throw err
   }
 }
 

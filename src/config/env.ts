@@ -4,6 +4,7 @@ import { parseLogLevel, parseQos, parseStoreKind } from './choices.js'
 import { CONFIG_DEFAULTS as D } from './defaults.js'
 import type { ValueParser } from './issues.js'
 import { checkSubtopic } from './names.js'
+import { NEW_KEY_VARIABLES } from './new-key-env.js'
 import type { ParsedConfig } from './parse.js'
 import { configFromRaw } from './parse.js'
 import { sharedParsers } from './parse-sections.js'
@@ -78,9 +79,9 @@ export function rawConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown
     ],
   }
   const store = {
-    type: optional('MF_EXPORT_STORE_TYPE', parseStoreKind),
-    path: optional('MF_EXPORT_STORE_PATH', trimmed),
-    max_bytes: optional('MF_EXPORT_STORE_MAX_BYTES', positiveSize),
+    type: optional(NEW_KEY_VARIABLES['[store] type'], parseStoreKind),
+    path: optional(NEW_KEY_VARIABLES['[store] path'], trimmed),
+    max_bytes: optional(NEW_KEY_VARIABLES['[store] max_bytes'], positiveSize),
   }
   const storeSet = Object.fromEntries(Object.entries(store).filter(([, v]) => v !== undefined))
   if (Object.keys(storeSet).length > 0) raw['store'] = storeSet

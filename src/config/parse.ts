@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js'
 import { rememberSecrets, secretsInRaw } from '../secret-mask.js'
 import { describeValue } from './coerce.js'
 import { Issues, isTable } from './issues.js'
-import { NewKeyEnv } from './new-key-env.js'
+import { NEW_KEY_VARIABLES, NewKeyEnv } from './new-key-env.js'
 import { TableReader } from './table-reader.js'
 import { readRoutes } from './parse-routes.js'
 import { readExp, readMqtt, readStore } from './parse-sections.js'
@@ -39,7 +39,7 @@ const TOP_LEVEL_KEYS = new Set(['exp', 'mqtt', 'store', 'routes', 'File', 'file'
  */
 export function configFromRaw(raw: unknown, ctx: RawConfigContext): ParsedConfig {
   rememberSecrets(secretsInRaw(raw))
-  rememberSecrets(secretsInRaw({ http_token: ctx.env['MF_EXPORT_HTTP_TOKEN'] ?? '' }))
+  rememberSecrets(secretsInRaw({ http_token: ctx.env[NEW_KEY_VARIABLES['[exp] http_token']] ?? '' }))
   const issues = new Issues(ctx.fileName)
   if (!isTable(raw)) {
     throw new ConfigError(`${ctx.fileName}: expected a table of settings at the top level, found ${describeValue(raw)}`)

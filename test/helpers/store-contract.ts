@@ -26,9 +26,9 @@ export interface RecordedStore<S extends MessageStore> {
   drops: Drop[]
   available: string[]
   /** Appends `text` on topic `t`, received at `at`. */
-  add(route: string, text: string, at?: number): boolean
+  add: (route: string, text: string, at?: number) => boolean
   /** Claims up to `n` messages of the route and returns their payloads. */
-  claimText(route: string, n: number): string[]
+  claimText: (route: string, n: number) => string[]
 }
 
 /** A store logger that says nothing. */

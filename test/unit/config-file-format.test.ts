@@ -109,7 +109,7 @@ void describe('config file format', () => {
   })
 
   void describe('toFileObject', () => {
-    void it('uses the config file's key names, with durations and sizes as text', () => {
+    void it('uses the key names of the config file, with durations and sizes as text', () => {
       const file = toFileObject(configOf(FULL))
       assert.deepEqual(file, {
         exp: { nats: 'nats://n1:4222,nats://n2:4222', port: 9000, http_host: '', http_token: '', log_level: 'warn', heartbeat_interval: '1m30s' },

@@ -9,6 +9,26 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null
 }
 
+/**
+ * What the brokers the tests start (mosquitto.ts, nats-server.ts) have in common: a process the
+ * test can stop, crash and start again on the same ports with the same state (config, store).
+ */
+export interface BrokerProcess {
+  /** Whether the process is running now. */
+  readonly running: boolean
+  /** The broker's recent log output (connections, refusals, ACL denials…). */
+  output(): string
+  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the state for {@link restart}. Idempotent. */
+  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
+  /** SIGKILL, as a crash would. Keeps the state. Idempotent. */
+  kill(): Promise<ExitStatus | undefined>
+  /** Stops the broker if it runs and starts it again on the same ports with the same state. */
+  restart(): Promise<void>
+  /** Stops the broker and removes the temp dirs it created. Idempotent; the object is unusable after. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 /** Options of {@link startDaemon}. */
 export interface DaemonOptions {
   /** Short name for messages, e.g. `nats-server`. */

@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { requireBinary } from './binaries.js'
 import type { Certs } from './certs.js'
 import { portWasTaken, startDaemon } from './daemon.js'
-import type { Daemon, ExitStatus } from './daemon.js'
+import type { BrokerProcess, Daemon } from './daemon.js'
 import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
@@ -37,8 +37,8 @@ export interface MosquittoOptions {
   startTimeoutMs?: number
 }
 
-/** A mosquitto broker on 127.0.0.1 owned by a test. */
-export interface Mosquitto {
+/** A mosquitto broker on 127.0.0.1 owned by a test; {@link BrokerProcess.restart} keeps its config. */
+export interface Mosquitto extends BrokerProcess {
   readonly port: number
   /** `mqtt://127.0.0.1:<port>` */
   readonly url: string
@@ -47,18 +47,6 @@ export interface Mosquitto {
   readonly tlsUrl: string | undefined
   /** Path of the generated mosquitto.conf. */
   readonly configPath: string
-  readonly running: boolean
-  /** The broker's recent log (connections, refusals, ACL denials). */
-  output(): string
-  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the config for {@link restart}. Idempotent. */
-  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
-  /** SIGKILL, as a crash would. Idempotent. */
-  kill(): Promise<ExitStatus | undefined>
-  /** Stops the broker if it runs and starts it again on the same ports with the same config. */
-  restart(): Promise<void>
-  /** Stops the broker and removes its temp dir. Idempotent; the object is unusable after. */
-  close(): Promise<void>
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Starts a private mosquitto on free loopback ports (never the machine's shared 1883). */

@@ -1,6 +1,6 @@
 import { requireBinary } from './binaries.js'
 import { portWasTaken, startDaemon } from './daemon.js'
-import type { Daemon, ExitStatus } from './daemon.js'
+import type { BrokerProcess, Daemon, ExitStatus } from './daemon.js'
 import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
@@ -18,8 +18,8 @@ export interface NatsServerOptions {
   startTimeoutMs?: number
 }
 
-/** A nats-server process on 127.0.0.1 owned by a test. */
-export interface NatsServer {
+/** A nats-server process on 127.0.0.1 owned by a test; {@link BrokerProcess.restart} keeps its JetStream store, so streams survive. */
+export interface NatsServer extends BrokerProcess {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string
   readonly port: number
@@ -27,19 +27,6 @@ export interface NatsServer {
   readonly monitorPort: number
   /** JetStream store directory, when JetStream is on. */
   readonly storeDir: string | undefined
-  /** Whether the process is running now. */
-  readonly running: boolean
-  /** The server's recent log output. */
-  output(): string
-  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the store so {@link restart} can resume. Idempotent. */
-  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
-  /** SIGKILL, as a crash would. Keeps the store. Idempotent. */
-  kill(): Promise<ExitStatus | undefined>
-  /** Stops the server if it runs and starts it again on the same ports with the same store, so streams survive. */
-  restart(): Promise<void>
-  /** Stops the server and removes the temp dirs it created. Idempotent; the object is unusable after. */
-  close(): Promise<void>
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Starts a private nats-server on a free loopback port (never the machine's shared 4222). */

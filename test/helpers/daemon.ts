@@ -29,6 +29,39 @@ export interface BrokerProcess {
   [Symbol.asyncDispose](): Promise<void>
 }
 
+/**
+ * Starts a broker with `spawn` and returns it as a {@link BrokerProcess} with `fields` (its ports,
+ * URLs…): `restart` spawns it again, `close` stops it and then runs `cleanup` (its temp dirs).
+ * `name` says which broker in the error of a restart after close.
+ */
+export async function startBroker<F extends object>(name: string, spawn: () => Promise<Daemon>, cleanup: () => Promise<void>, fields: F): Promise<BrokerProcess & F> {
+  let daemon: Daemon | undefined = await spawn()
+  let closed = false
+  const broker: BrokerProcess & F = {
+    ...fields,
+    get running() {
+      return daemon !== undefined && !closed && daemon.exitStatus === undefined
+    },
+    output: () => daemon?.output() ?? '',
+    stop: async (timeoutMs?: number) => daemon?.stop(timeoutMs),
+    kill: async () => daemon?.kill(),
+    restart: async () => {
+      if (closed) throw new Error(`${name} was closed; it cannot be restarted`)
+      await daemon?.stop()
+      daemon = undefined
+      daemon = await spawn()
+    },
+    close: async () => {
+      if (closed) return
+      closed = true
+      await daemon?.stop()
+      await cleanup()
+    },
+    [Symbol.asyncDispose]: () => broker.close(),
+  }
+  return broker
+}
+
 /** Options of {@link startDaemon}. */
 export interface DaemonOptions {
   /** Short name for messages, e.g. `nats-server`. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { requireBinary } from './binaries.js'
 import type { Certs } from './certs.js'
-import { portWasTaken, startDaemon } from './daemon.js'
+import { portWasTaken, startBroker, startDaemon } from './daemon.js'
 import type { BrokerProcess, Daemon } from './daemon.js'
 import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
@@ -171,33 +171,11 @@ async function launch(binary: string, o: LaunchOptions): Promise<Mosquitto> {
       readyPorts: o.tlsPort === undefined ? [o.port] : [o.port, o.tlsPort],
       startTimeoutMs: o.startTimeoutMs,
     })
-  let daemon: Daemon | undefined = await spawnOnce()
-  let closed = false
-  const broker: Mosquitto = {
+  return startBroker(`mosquitto on port ${o.port}`, spawnOnce, () => removeDir(o.dir), {
     port: o.port,
     url: `mqtt://127.0.0.1:${o.port}`,
     tlsPort: o.tlsPort,
     tlsUrl: o.tlsPort === undefined ? undefined : `mqtts://localhost:${o.tlsPort}`,
     configPath: o.configPath,
-    get running() {
-      return daemon !== undefined && !closed && daemon.exitStatus === undefined
-    },
-    output: () => daemon?.output() ?? '',
-    stop: async (timeoutMs?: number) => daemon?.stop(timeoutMs),
-    kill: async () => daemon?.kill(),
-    restart: async () => {
-      if (closed) throw new Error(`mosquitto on port ${o.port} was closed; it cannot be restarted`)
-      await daemon?.stop()
-      daemon = undefined
-      daemon = await spawnOnce()
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      await daemon?.stop()
-      await removeDir(o.dir)
-    },
-    [Symbol.asyncDispose]: () => broker.close(),
-  }
-  return broker
+  })
 }

@@ -1,6 +1,6 @@
 import { requireBinary } from './binaries.js'
-import { portWasTaken, startDaemon } from './daemon.js'
-import type { BrokerProcess, Daemon, ExitStatus } from './daemon.js'
+import { portWasTaken, startBroker, startDaemon } from './daemon.js'
+import type { BrokerProcess, Daemon } from './daemon.js'
 import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
@@ -75,35 +75,15 @@ async function launch(binary: string, o: LaunchOptions): Promise<NatsServer> {
       startTimeoutMs: o.startTimeoutMs ?? 10_000,
     })
 
-  let daemon: Daemon | undefined = await spawnOnce()
-  let closed = false
-  const stop = async (timeoutMs?: number): Promise<ExitStatus | undefined> => daemon?.stop(timeoutMs)
-  const server: NatsServer = {
+  const removeOwnedStore = async (): Promise<void> => {
+    if (o.ownedStore && o.storeDir !== undefined) await removeDir(o.storeDir)
+  }
+  return startBroker(`nats-server on port ${o.port}`, spawnOnce, removeOwnedStore, {
     url: `nats://127.0.0.1:${o.port}`,
     port: o.port,
     monitorPort: o.monitorPort,
     storeDir: o.storeDir,
-    get running() {
-      return daemon !== undefined && !closed && daemon.exitStatus === undefined
-    },
-    output: () => daemon?.output() ?? '',
-    stop,
-    kill: async () => daemon?.kill(),
-    restart: async () => {
-      if (closed) throw new Error(`nats-server on port ${o.port} was closed; it cannot be restarted`)
-      await daemon?.stop()
-      daemon = undefined
-      daemon = await spawnOnce()
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      await daemon?.stop()
-      if (o.ownedStore && o.storeDir !== undefined) await removeDir(o.storeDir)
-    },
-    [Symbol.asyncDispose]: () => server.close(),
-  }
-  return server
+  })
 }
 
 async function healthy(monitorPort: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Provisions mainflux-export on a gateway from the Mainflux cloud, then starts it (SPEC §12).
+# Provisions mainflux-export on a gateway from the Mainflux cloud, then starts it (docs/operations.md, section 6).
 #
 #   1. POST /tokens                          a user token (MAINFLUX_USER_EMAIL / _PASSWORD)
 #   2. GET  /things/bootstrap/<EXTERNAL_ID>  the gateway's bootstrap config (Authorization: EXTERNAL_KEY):

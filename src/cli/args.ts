@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import type { DeadLetterSelection } from '../store/dead-letters.js'
-import { checkAgentPath } from './agent-file.js'
+import { checkAgentPath } from '../agent/agent-file.js'
 
 export type Command =
   | { kind: 'run'; configPath: string | undefined }
@@ -40,7 +40,7 @@ export const USAGE = `Usage:
 The config file is --config FILE, else $MF_EXPORT_CONFIG_FILE, else ../configs/config.toml.
 `
 
-/** Parses the command line (SPEC §9). Throws UsageError with a message fit for the terminal. */
+/** Parses the command line (USAGE above; the README's "Command line"). Throws UsageError with a message fit for the terminal. */
 export function parseCommand(argv: readonly string[]): Command {
   let parsed
   try {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { configFromEnv, configFromRaw, parseConfigText, resolveConfigPath } from '../config/index.js'
+import { configFromEnv, configFromRaw, parseConfigText, readConfigFile, resolveConfigPath } from '../config/index.js'
 import type { Config } from '../config/types.js'
-import { BridgeError, ConfigError, ServiceUnreachableError, UsageError, describeError } from '../errors.js'
+import { BridgeError, ServiceUnreachableError, UsageError, describeError } from '../errors.js'
 import { deadLetterJson } from '../http/dead-letters.js'
 import { maskText } from '../secret-mask.js'
 import type { DeadLetterSelection } from '../store/dead-letters.js'
@@ -61,13 +60,8 @@ export async function runDeadLetterCommand(command: DeadLetterCommand, env: Node
 
 /** The config as the service would read it, without writing the file when it is missing. */
 async function readConfig(path: string, env: NodeJS.ProcessEnv): Promise<Config> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return configFromEnv(env).config
-    throw new ConfigError(`${path}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e, code: 'EXP_CONFIG_UNREADABLE' })
-  }
+  const text = await readConfigFile(path, { ifExists: true })
+  if (text === undefined) return configFromEnv(env).config
   return configFromRaw(parseConfigText(text, path), { fileName: path, env }).config
 }
 

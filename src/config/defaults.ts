@@ -1,8 +1,9 @@
 import { hostname } from 'node:os'
 
 /**
- * Defaults of SPEC §2. The new keys' defaults must be right for a gateway on their own, because
- * the Agent drops those keys whenever it rewrites the file (SPEC §7).
+ * The defaults of docs/configuration.md. The new keys' defaults must be right for a gateway on
+ * their own, because the Agent drops those keys whenever it rewrites the file (docs/configuration.md,
+ * "Keys the Mainflux Agent keeps").
  */
 export const CONFIG_DEFAULTS = {
   natsUrl: 'nats://localhost:4222',

@@ -4,6 +4,7 @@ import { parseLogLevel, parseQos, parseStoreKind } from './choices.js'
 import { CONFIG_DEFAULTS as D } from './defaults.js'
 import type { ValueParser } from './issues.js'
 import { checkSubtopic } from './names.js'
+import { NEW_KEY_VARIABLES } from './new-key-env.js'
 import type { ParsedConfig } from './parse.js'
 import { configFromRaw } from './parse.js'
 import { sharedParsers } from './parse-sections.js'
@@ -23,7 +24,7 @@ const channelId: ValueParser<string> = (v, what) => {
 }
 
 /**
- * Builds the raw configuration the Go service built from its environment (SPEC §3): `[exp]`,
+ * Builds the raw configuration the Go service built from its environment (docs/configuration.md, "Environment without a config file"): `[exp]`,
  * `[mqtt]`, `[store]` when its variables are set, and one route `export` →
  * `channels/<MF_EXPORT_MQTT_CHANNEL>/messages`. Values are validated as they are read, so that a
  * problem names the variable.
@@ -78,9 +79,9 @@ export function rawConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown
     ],
   }
   const store = {
-    type: optional('MF_EXPORT_STORE_TYPE', parseStoreKind),
-    path: optional('MF_EXPORT_STORE_PATH', trimmed),
-    max_bytes: optional('MF_EXPORT_STORE_MAX_BYTES', positiveSize),
+    type: optional(NEW_KEY_VARIABLES['[store] type'], parseStoreKind),
+    path: optional(NEW_KEY_VARIABLES['[store] path'], trimmed),
+    max_bytes: optional(NEW_KEY_VARIABLES['[store] max_bytes'], positiveSize),
   }
   const storeSet = Object.fromEntries(Object.entries(store).filter(([, v]) => v !== undefined))
   if (Object.keys(storeSet).length > 0) raw['store'] = storeSet
@@ -90,7 +91,7 @@ export function rawConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown
 
 /**
  * The configuration when no config file exists: {@link rawConfigFromEnv}, then the same validation
- * and section-7 variables as a file, under the name `environment`.
+ * and variables of the new keys as a file, under the name `environment`.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): ParsedConfig {
   const { config, warnings } = configFromRaw(rawConfigFromEnv(env), { fileName: 'environment', env })

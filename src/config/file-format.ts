@@ -1,4 +1,5 @@
 import { TomlError, parse as parseToml, stringify as stringifyToml } from 'smol-toml'
+import { toGoShape } from '../agent/go-schema.js'
 import { ConfigError } from '../errors.js'
 import { formatDuration } from './duration.js'
 import { formatSize } from './size.js'
@@ -75,8 +76,8 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 }
 
 /**
- * The configuration as a config file object with the SPEC's key names (`exp`, `mqtt`, `store`,
- * `routes`, snake_case keys), durations and sizes as text (`"10s"`, `"1GiB"`). Reading it back
+ * The configuration as a config file object with the file's key names (`exp`, `mqtt`, `store`,
+ * `routes`, snake_case keys; docs/configuration.md), durations and sizes as text (`"10s"`, `"1GiB"`). Reading it back
  * gives the same configuration. Secrets are included: mask with `maskSecrets` before showing it.
  */
 export function toFileObject(config: Config): Record<string, unknown> {
@@ -132,29 +133,12 @@ export function toFileObject(config: Config): Record<string, unknown> {
 
 /**
  * The configuration in the Go service's shape: only the keys the Mainflux Agent keeps when it
- * rewrites a file (SPEC §7), with the broker under `host`. Keys that are new here are left out, so
- * that they keep coming from their environment variables and defaults, as after an Agent rewrite.
+ * rewrites a file (src/agent/go-schema.ts), with the broker under `host`. Keys that are new here are
+ * left out, so that they keep coming from their environment variables and defaults, as after an
+ * Agent rewrite.
  */
 export function toGoFileObject(config: Config): Record<string, unknown> {
-  const { exp, mqtt } = config
-  return {
-    exp: { nats: exp.natsUrls.join(','), port: String(exp.port), log_level: exp.logLevel },
-    mqtt: {
-      host: mqtt.url,
-      username: mqtt.username,
-      password: mqtt.password,
-      qos: mqtt.qos,
-      retain: mqtt.retain,
-      mtls: mqtt.mtls,
-      skip_tls_ver: mqtt.skipTlsVerify,
-      ca_path: mqtt.caPath,
-      client_cert_path: mqtt.clientCertPath,
-      client_priv_key_path: mqtt.clientKeyPath,
-      client_cert: mqtt.clientCert,
-      client_cert_key: mqtt.clientKey,
-    },
-    routes: config.routes.map((r) => ({ nats_topic: r.natsTopic, mqtt_topic: r.mqttTopic, subtopic: r.subtopic, type: r.type, workers: r.workers })),
-  }
+  return toGoShape(toFileObject(config))
 }
 
 /** The configuration as TOML text (see {@link toFileObject}). */

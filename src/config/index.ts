@@ -1,4 +1,4 @@
-/** Public API of the configuration: load, validate, convert and show (SPEC §1, §2, §3, §7). */
+/** Public API of the configuration: load, validate, convert and show (docs/configuration.md). */
 export type * from './types.js'
 export { CONFIG_DEFAULTS, CONFIG_LIMITS, defaultClientId } from './defaults.js'
 export { formatDuration, parseDuration } from './duration.js'
@@ -13,5 +13,8 @@ export type { ParsedConfig, RawConfigContext } from './parse.js'
 export { configFromEnv, rawConfigFromEnv } from './env.js'
 export { parseConfigText, stringifyConfigJson, stringifyConfigToml, toFileObject, toGoFileObject } from './file-format.js'
 export { DEFAULT_CONFIG_PATH, loadConfig, resolveConfigPath } from './load.js'
+export { readConfigFile } from './read-config-file.js'
+export { NEW_KEY_VARIABLES } from './new-key-env.js'
+export type { NewKey } from './new-key-env.js'
 export type { LoadedConfig } from './load.js'
 export { maskSecrets } from '../secret-mask.js'

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { ConfigError, describeError } from '../errors.js'
+import { describeError } from '../errors.js'
 import { configFromEnv } from './env.js'
 import { stringify as stringifyToml } from 'smol-toml'
 import { parseConfigText, toGoFileObject } from './file-format.js'
 import { configFromRaw } from './parse.js'
+import { errorCode, readConfigFile } from './read-config-file.js'
 import type { Config } from './types.js'
 
 /** Where the config file is looked for when neither `--config` nor `MF_EXPORT_CONFIG_FILE` is set. */
@@ -20,7 +21,7 @@ export interface LoadedConfig {
   origin: 'file' | 'env'
   /** The config file path used. */
   path: string
-  /** Set when the environment-built config could not be written to `path` (not fatal, SPEC §1). */
+  /** Set when the environment-built config could not be written to `path` (not fatal). */
   writeError?: string
 }
 
@@ -32,8 +33,9 @@ export function resolveConfigPath(argPath: string | undefined, env: NodeJS.Proce
 }
 
 /**
- * Loads the configuration as SPEC §1 says. An existing file is the whole configuration (plus the
- * section-7 variables for new keys it leaves out) and is never written to. A missing file
+ * Loads the configuration as docs/configuration.md ("Where the configuration comes from") says. An
+ * existing file is the whole configuration (plus the variables of the new keys it leaves out) and
+ * is never written to. A missing file
  * (ENOENT) means the configuration comes from the environment and is then written to `path`,
  * with parent directories, so that the operator can edit it.
  *
@@ -42,16 +44,8 @@ export function resolveConfigPath(argPath: string | undefined, env: NodeJS.Proce
  */
 export async function loadConfig(opts: { path: string; env: NodeJS.ProcessEnv }): Promise<LoadedConfig> {
   const { path, env } = opts
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err: unknown) {
-    if (errorCode(err) !== 'ENOENT') {
-      throw new ConfigError(`${path}: cannot read the config file: ${describeError(err)}`, {
-        cause: err,
-        code: 'EXP_CONFIG_UNREADABLE',
-      })
-    }
+  const text = await readConfigFile(path, { ifExists: true })
+  if (text === undefined) {
     const { config, warnings } = configFromEnv(env)
     const writeError = await writeNewConfigFile(path, config)
     return writeError === undefined
@@ -109,8 +103,4 @@ async function linkOrCreate(temp: string, path: string, text: string): Promise<v
     }
     throw err
   }
-}
-
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined
 }

@@ -1,8 +1,10 @@
 import { coerceInteger, coerceString, describeValue } from './coerce.js'
 import { parseRouteSource, parseRouteType } from './choices.js'
 import { CONFIG_DEFAULTS as D, CONFIG_LIMITS } from './defaults.js'
-import type { Issues, NewKeyEnv, ValueParser } from './issues.js'
-import { TableReader, isTable } from './issues.js'
+import type { Issues, ValueParser } from './issues.js'
+import { isTable } from './issues.js'
+import type { NewKeyEnv } from './new-key-env.js'
+import { TableReader } from './table-reader.js'
 import { checkJetStreamName, checkMqttTopic, checkNatsSubject, checkSubtopic, defaultDurable, isMainfluxTopic } from './names.js'
 import type { RouteConfig } from './types.js'
 
@@ -84,10 +86,10 @@ function readRoute(issues: Issues, route: TableReader, env: NewKeyEnv): RouteCon
     subtopic: route.read('subtopic', subtopic, ''),
     type: route.read('type', parseRouteType, D.routeType),
     workers: route.read('workers', workers, D.workers),
-    source: route.read('source', parseRouteSource, D.routeSource, () => env.get('MF_EXPORT_ROUTE_SOURCE', parseRouteSource)),
+    source: route.read('source', parseRouteSource, D.routeSource, () => env.get('routes[].source', parseRouteSource)),
     stream: route.read('stream', jetStreamName, D.stream),
     durable: route.read('durable', jetStreamName, defaultDurable(natsTopic ?? '')),
-    priority: route.read('priority', parsePriority, D.priority, () => env.get('MF_EXPORT_ROUTE_PRIORITY', parsePriority)),
+    priority: route.read('priority', parsePriority, D.priority, () => env.get('routes[].priority', parsePriority)),
   }
   return natsTopic === undefined ? undefined : config
 }

@@ -2,8 +2,10 @@ import { coerceBoolean, coerceInteger, coerceString, describeValue } from './coe
 import { parseLogLevel, parseMaxInflight, parseOverflow, parseProtocolVersion, parseQos, parseStoreKind } from './choices.js'
 import { CONFIG_DEFAULTS as D, CONFIG_LIMITS, defaultClientId } from './defaults.js'
 import { formatDuration, parseDuration } from './duration.js'
-import type { Issues, NewKeyEnv, ValueParser } from './issues.js'
-import { TableReader, isTable } from './issues.js'
+import type { Issues, ValueParser } from './issues.js'
+import { isTable } from './issues.js'
+import type { NewKeyEnv } from './new-key-env.js'
+import { TableReader } from './table-reader.js'
 import { parseHttpHost, parseHttpToken } from './http-keys.js'
 import { parseSize } from './size.js'
 import type { ExpConfig, MqttConfig, StoreConfig } from './types.js'
@@ -91,11 +93,11 @@ export function readExp(issues: Issues, raw: Record<string, unknown>, env: NewKe
   return {
     natsUrls: exp.read(['nats', 'broker_url'], parseNatsUrls, [D.natsUrl]),
     port: exp.read('port', port, D.port),
-    httpHost: exp.read('http_host', parseHttpHost, D.httpHost, () => env.get('MF_EXPORT_HTTP_HOST', parseHttpHost)),
-    httpToken: exp.read('http_token', parseHttpToken, D.httpToken, () => env.get('MF_EXPORT_HTTP_TOKEN', parseHttpToken)),
+    httpHost: exp.read('http_host', parseHttpHost, D.httpHost, () => env.get('[exp] http_host', parseHttpHost)),
+    httpToken: exp.read('http_token', parseHttpToken, D.httpToken, () => env.get('[exp] http_token', parseHttpToken)),
     logLevel: exp.read('log_level', parseLogLevel, D.logLevel),
     heartbeatIntervalMs: exp.read('heartbeat_interval', positiveDuration, D.heartbeatIntervalMs, () =>
-      env.get('MF_EXPORT_HEARTBEAT_INTERVAL', positiveDuration),
+      env.get('[exp] heartbeat_interval', positiveDuration),
     ),
   }
 }
@@ -113,7 +115,7 @@ export function readMqtt(issues: Issues, raw: Record<string, unknown>, env: NewK
     url: mqtt.read(['url', 'host'], parseMqttUrl, D.mqttUrl),
     username,
     password: mqtt.read('password', text, ''),
-    clientId: mqtt.read('client_id', trimmed, defaultClientId(username), () => env.get('MF_EXPORT_MQTT_CLIENT_ID', trimmed)),
+    clientId: mqtt.read('client_id', trimmed, defaultClientId(username), () => env.get('[mqtt] client_id', trimmed)),
     qos: mqtt.read('qos', parseQos, D.qos),
     retain: mqtt.read('retain', coerceBoolean, false),
     mtls: mqtt.read('mtls', coerceBoolean, false),
@@ -124,11 +126,11 @@ export function readMqtt(issues: Issues, raw: Record<string, unknown>, env: NewK
     clientKey: mqtt.read('client_cert_key', text, ''),
     skipTlsVerify: mqtt.read('skip_tls_ver', coerceBoolean, false),
     protocolVersion: mqtt.read('protocol_version', parseProtocolVersion, D.protocolVersion, () =>
-      env.get('MF_EXPORT_MQTT_PROTOCOL_VERSION', parseProtocolVersion),
+      env.get('[mqtt] protocol_version', parseProtocolVersion),
     ),
-    keepAliveMs: mqtt.read('keep_alive', keepAlive, D.keepAliveMs, () => env.get('MF_EXPORT_MQTT_KEEP_ALIVE', keepAlive)),
-    maxInflight: mqtt.read('max_inflight', parseMaxInflight, D.maxInflight, () => env.get('MF_EXPORT_MQTT_MAX_INFLIGHT', parseMaxInflight)),
-    maxMessageBytes: mqtt.read('max_message_bytes', messageSize, D.maxMessageBytes, () => env.get('MF_EXPORT_MQTT_MAX_MESSAGE_BYTES', messageSize)),
+    keepAliveMs: mqtt.read('keep_alive', keepAlive, D.keepAliveMs, () => env.get('[mqtt] keep_alive', keepAlive)),
+    maxInflight: mqtt.read('max_inflight', parseMaxInflight, D.maxInflight, () => env.get('[mqtt] max_inflight', parseMaxInflight)),
+    maxMessageBytes: mqtt.read('max_message_bytes', messageSize, D.maxMessageBytes, () => env.get('[mqtt] max_message_bytes', messageSize)),
   }
   if (config.mtls) checkMtlsMaterial(issues, config)
   return config
@@ -146,18 +148,18 @@ function checkMtlsMaterial(issues: Issues, mqtt: MqttConfig): void {
   else if (!hasKey) issues.error(`[mqtt] mtls is true but ${key} is not set`)
 }
 
-/** `[store]` (new): every key falls back to its section-7 variable, then to the default. */
+/** `[store]` (new): every key falls back to its environment variable, then to the default. */
 export function readStore(issues: Issues, raw: Record<string, unknown>, env: NewKeyEnv): StoreConfig {
   const store = sectionReader(issues, raw, 'store', STORE_KEYS)
   const maxAge: ValueParser<number> = parseDuration
   return {
-    type: store.read('type', parseStoreKind, D.storeType, () => env.get('MF_EXPORT_STORE_TYPE', parseStoreKind)),
-    path: store.read('path', trimmed, D.storePath, () => env.get('MF_EXPORT_STORE_PATH', trimmed)),
-    maxBytes: store.read('max_bytes', positiveSize, D.storeMaxBytes, () => env.get('MF_EXPORT_STORE_MAX_BYTES', positiveSize)),
-    overflow: store.read('overflow', parseOverflow, D.overflow, () => env.get('MF_EXPORT_STORE_OVERFLOW', parseOverflow)),
-    maxAgeMs: store.read('max_age', maxAge, D.maxAgeMs, () => env.get('MF_EXPORT_STORE_MAX_AGE', maxAge)),
+    type: store.read('type', parseStoreKind, D.storeType, () => env.get('[store] type', parseStoreKind)),
+    path: store.read('path', trimmed, D.storePath, () => env.get('[store] path', trimmed)),
+    maxBytes: store.read('max_bytes', positiveSize, D.storeMaxBytes, () => env.get('[store] max_bytes', positiveSize)),
+    overflow: store.read('overflow', parseOverflow, D.overflow, () => env.get('[store] overflow', parseOverflow)),
+    maxAgeMs: store.read('max_age', maxAge, D.maxAgeMs, () => env.get('[store] max_age', maxAge)),
   }
 }
 
-/** Value parsers shared with the section-3 environment reader, which names variables instead of keys. */
+/** Value parsers shared with the reader of the Go service's environment (env.ts), which names variables instead of keys. */
 export const sharedParsers = { text, trimmed, port, positiveDuration, keepAlive, positiveSize } as const

@@ -50,13 +50,17 @@ export interface MqttConfig {
   maxMessageBytes: number
 }
 
-export interface StoreConfig {
-  type: StoreKind
-  path: string
+/** The bounds of the store (`[store] max_bytes`, `overflow`, `max_age`), as both stores take them. */
+export interface StoreLimits {
   maxBytes: number
   overflow: OverflowPolicy
   /** 0 means no limit. */
   maxAgeMs: number
+}
+
+export interface StoreConfig extends StoreLimits {
+  type: StoreKind
+  path: string
 }
 
 export interface RouteConfig {

@@ -1,6 +1,6 @@
 import { coerceString, describeValue, expected, listChoices } from './coerce.js'
 
-/** Broker URL schemes accepted in `[mqtt] url` (SPEC §2), as the Go service's paho client knew them. */
+/** Broker URL schemes accepted in `[mqtt] url` (docs/configuration.md), as the Go service's paho client knew them. */
 export const MQTT_SCHEMES = ['tcp', 'mqtt', 'ssl', 'tls', 'tcps', 'mqtts', 'ws', 'wss'] as const
 
 /** Schemes the Node NATS transport can dial. */

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { startChild } from './child.js'
 import type { DemoChild } from './child.js'
-import { canConnect, freePort, pollUntil } from './net.js'
+import { PORT_TAKEN, canConnect, freePort, pollUntil, retryWhilePortTaken } from './net.js'
 
 /** A broker the demo runs on 127.0.0.1. */
 export interface DemoBroker {
@@ -43,8 +43,8 @@ export function findProgram(name: string, dirs = [...(process.env.PATH ?? '').sp
 const START_TIMEOUT_MS = 10_000
 
 /** Starts a program that listens on a free port, trying new ports when another process takes one first. */
-async function startOnFreePort(name: string, launch: (port: number) => Promise<DemoChild>): Promise<DemoBroker> {
-  for (let attempt = 1; ; attempt++) {
+function startOnFreePort(name: string, launch: (port: number) => Promise<DemoChild>): Promise<DemoBroker> {
+  const startOnce = async (): Promise<DemoBroker> => {
     const port = await freePort()
     const child = await launch(port)
     const failed = await pollUntil(
@@ -54,8 +54,19 @@ async function startOnFreePort(name: string, launch: (port: number) => Promise<D
     )
     if (failed === undefined) return { child, port, url: `127.0.0.1:${port}` }
     await child.stop(2000)
-    const portTaken = /address already in use/i.test(child.output())
-    if (!portTaken || attempt >= 3) throw new Error(`${name} did not start on port ${port}: ${failed}\n${child.output().slice(-2000)}`)
+    throw new BrokerStartError(`${name} did not start on port ${port}: ${failed}\n${child.output().slice(-2000)}`, PORT_TAKEN.test(child.output()))
+  }
+  return retryWhilePortTaken(startOnce, (err) => err instanceof BrokerStartError && err.portTaken)
+}
+
+/** A demo broker that did not start; `portTaken` when another process had taken its port. */
+class BrokerStartError extends Error {
+  override readonly name = 'BrokerStartError'
+  constructor(
+    message: string,
+    readonly portTaken: boolean,
+  ) {
+    super(message)
   }
 }
 

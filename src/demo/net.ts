@@ -15,6 +15,23 @@ export async function freePort(): Promise<number> {
   return address.port
 }
 
+/** What a daemon says when another process took its port between {@link freePort} and its bind. */
+export const PORT_TAKEN = /address already in use/i
+
+/**
+ * Runs `start`, which takes fresh ports from {@link freePort} each time, up to `attempts` times
+ * while it fails because another process took one of them first (`portTaken` says so).
+ */
+export async function retryWhilePortTaken<T>(start: () => Promise<T>, portTaken: (err: unknown) => boolean, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (err: unknown) {
+      if (!portTaken(err) || attempt >= attempts) throw err
+    }
+  }
+}
+
 /** Whether `port` can be bound on all interfaces now (the service's HTTP server binds there). */
 export async function portIsFree(port: number): Promise<boolean> {
   const server = createServer()

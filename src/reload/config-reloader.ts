@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
-import { configFromRaw, parseConfigText } from '../config/index.js'
+import { configFromRaw, parseConfigText, readConfigFile } from '../config/index.js'
 import type { Config } from '../config/types.js'
-import { ConfigError, describeError } from '../errors.js'
+import { describeError } from '../errors.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
-import { RELOAD_SUBJECTS } from '../route/control-subjects.js'
+import { RELOAD_SUBJECTS } from '../agent/subjects.js'
 
 /** The running service, as the reloader sees it. */
 export interface Reloadable {
@@ -67,12 +66,7 @@ export class ConfigReloader implements Lifecycle {
   async #reloadOnce(trigger: string): Promise<ReloadResult> {
     this.#log.info({ trigger, path: this.#path }, 'reloading configuration')
     try {
-      let text: string
-      try {
-        text = await readFile(this.#path, 'utf8')
-      } catch (err: unknown) {
-        throw new ConfigError(`${this.#path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err, code: 'EXP_CONFIG_UNREADABLE' })
-      }
+      const text = await readConfigFile(this.#path)
       const { config, warnings } = configFromRaw(parseConfigText(text, this.#path), { fileName: this.#path, env: this.#env })
       for (const w of warnings) this.#log.warn({ path: this.#path }, w)
       const changes = await this.#service.applyConfig(config)

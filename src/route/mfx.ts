@@ -3,7 +3,7 @@ import protobuf from 'protobufjs'
 import { TransformError } from '../errors.js'
 
 // The .proto is kept in the repository (proto/message.proto) and loaded with protobufjs, so the wire
-// format is decoded by a protobuf library, not by hand (SPEC §5). The compiled module runs from
+// format is decoded by a protobuf library, not by hand. The compiled module runs from
 // dist/src/route/, the source (under a TS loader) from src/route/: hence two candidate paths.
 const PROTO_CANDIDATES = ['../../../proto/message.proto', '../../proto/message.proto']
 

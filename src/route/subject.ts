@@ -1,5 +1,5 @@
 /**
- * The NATS subject a route subscribes to (SPEC §2): `<nats_topic>.>`, or the topic itself when it is
+ * The NATS subject a route subscribes to (docs/configuration.md, `[[routes]]`): `<nats_topic>.>`, or the topic itself when it is
  * `>` or already ends in `>`.
  */
 export function subscriptionSubject(natsTopic: string): string {

@@ -9,7 +9,7 @@ export class InvalidTopic {
 }
 
 /**
- * Maps NATS subjects to MQTT topics (SPEC §4):
+ * Maps NATS subjects to MQTT topics (docs/configuration.md, "Topic mapping"):
  * `<mqtt_topic>/<subtopic>/<subject with '.' → '/'>`, without `<subtopic>/` when it is empty.
  *
  * A subject may hold what a topic cannot (`+`, `#`, NUL, bytes that are not UTF-8): such a subject

@@ -6,11 +6,10 @@ import type { MessageStore } from './store.js'
 
 /** The store the config asks for. `log` receives the file store's faults (disk full, corrupt file). */
 export function createStore(config: StoreConfig, log?: StoreLogger): MessageStore {
-  const limits = { maxBytes: config.maxBytes, overflow: config.overflow, maxAgeMs: config.maxAgeMs }
   switch (config.type) {
     case 'memory':
-      return new MemoryStore(limits)
+      return new MemoryStore(config)
     case 'file':
-      return new FileStore({ path: config.path, ...limits }, log)
+      return new FileStore(config, log)
   }
 }

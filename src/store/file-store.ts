@@ -1,4 +1,4 @@
-import type { OverflowPolicy } from '../config/types.js'
+import type { StoreLimits } from '../config/types.js'
 import { describeError, StoreError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
@@ -7,7 +7,8 @@ import { FileDeadLetters } from './file-dead-letters.js'
 import { GroupCommit } from './group-commit.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
-import { makeRoom } from './overflow.js'
+import { MaxAgeSweep, dropExpired, makeRoom } from './drop-policies.js'
+import type { DroppableQueues } from './drop-policies.js'
 import { RouteQueue } from './route-queue.js'
 import { DB_FILE, SqliteQueue } from './sqlite-queue.js'
 import type { StoreLogger } from './sqlite-queue.js'
@@ -17,13 +18,9 @@ import type { DropReason, MessageStore, RouteQueueStats, StoreListener } from '.
 export type { StoreLogger } from './sqlite-queue.js'
 
 /** Options of {@link FileStore}: `[store]` of the config, plus knobs for tests. */
-export interface FileStoreConfig {
+export interface FileStoreConfig extends StoreLimits {
   /** Directory of the store; the database is `<path>/queue.db`. */
   path: string
-  maxBytes: number
-  overflow: OverflowPolicy
-  /** 0 means no limit. */
-  maxAgeMs: number
   /**
    * Queued messages of one route kept in memory (the head of its queue), besides those in flight
    * (which the MQTT window bounds); default 5,000.
@@ -38,7 +35,6 @@ export interface FileStoreConfig {
   maxPageCount?: number
 }
 
-const MAX_AGE_SWEEP_MS = 1000
 // Small enough that 1M queued messages stay under 200 MB of RSS (measured: 133 MiB with 5,000,
 // 209 MiB with 20,000; docs/performance.md).
 const DEFAULT_WINDOW_MESSAGES = 5000
@@ -84,7 +80,7 @@ export class FileStore implements MessageStore {
   #bytes = 0
   /** `onDelivered` of tail messages, by seq, until they are loaded into their window. */
   readonly #callbacks = new Map<number, () => void>()
-  #sweepTimer: NodeJS.Timeout | undefined
+  readonly #sweep: MaxAgeSweep
   /** The database was found corrupt and moved aside at open: kept until restart, messages were lost. */
   #lastError: string | undefined
   /** Queued rows could not be read back; cleared by the next read that works. */
@@ -100,6 +96,7 @@ export class FileStore implements MessageStore {
     this.#windowMessages = Math.max(1, config.windowMessages ?? DEFAULT_WINDOW_MESSAGES)
     this.#windowBytes = Math.max(1, config.windowBytes ?? DEFAULT_WINDOW_BYTES)
     this.#lowWater = Math.max(1, Math.floor(this.#windowMessages / 2))
+    this.#sweep = new MaxAgeSweep(config.maxAgeMs, (now) => this.sweepExpired(now))
   }
 
   get recoveredSeq(): number {
@@ -170,10 +167,7 @@ export class FileStore implements MessageStore {
         this.#topUp(route)
       }
       if (messages > 0) this.#log.info({ dir: disk.dir, routes: disk.recovered.length, messages, bytes: this.#bytes }, 'store recovered queued messages')
-      if (this.#config.maxAgeMs > 0) {
-        this.#sweepTimer = setInterval(() => this.sweepExpired(Date.now()), Math.min(MAX_AGE_SWEEP_MS, this.#config.maxAgeMs))
-        this.#sweepTimer.unref()
-      }
+      this.#sweep.start()
       return Promise.resolve()
     } catch (err: unknown) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)))
@@ -319,7 +313,7 @@ export class FileStore implements MessageStore {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve()
     this.#closed = true
-    clearInterval(this.#sweepTimer)
+    this.#sweep.stop()
     this.#commits?.close()
     this.#disk?.close()
     this.#commits = undefined
@@ -333,28 +327,20 @@ export class FileStore implements MessageStore {
 
   /** Drops queued messages older than `max_age`. Public so tests can run it at a chosen time. */
   sweepExpired(now: number): void {
-    const cutoff = now - this.#config.maxAgeMs
-    for (const route of this.#routes.values()) {
-      let dropped = 0
-      for (let m = route.window.oldestQueued(); m !== undefined && m.receivedAt < cutoff; m = route.window.oldestQueued()) {
-        this.#remove(route, m)
-        dropped++
-      }
-      if (dropped > 0) this.#drop(route.id, dropped, 'max_age')
-    }
+    dropExpired(now - this.#config.maxAgeMs, this.#droppable, (id, count) => this.#drop(id, count, 'max_age'))
   }
 
   /** Applies the overflow policy; true if there is now room for `bytes`. */
   #makeRoom(routeId: string, bytes: number): boolean {
-    return makeRoom(routeId, {
-      overflow: this.#config.overflow,
-      fits: () => this.#bytes + bytes <= this.#config.maxBytes,
-      routes: [...this.#routes.values()],
-      // A route's oldest queued message is always in its window (the tail comes after it).
-      queueOf: (route) => route.window,
-      remove: (route, m) => this.#remove(route, m),
-      dropped: (id, count) => this.#drop(id, count, 'overflow'),
-    })
+    const fits = (): boolean => this.#bytes + bytes <= this.#config.maxBytes
+    return makeRoom(routeId, this.#config.overflow, fits, this.#droppable, (id, count) => this.#drop(id, count, 'overflow'))
+  }
+
+  /** The routes, for the drop policies. A route's oldest queued message is always in its window (the tail comes after it). */
+  readonly #droppable: DroppableQueues<RouteState> = {
+    routes: { [Symbol.iterator]: () => this.#routes.values() },
+    queueOf: (route) => route.window,
+    remove: (route, m) => this.#remove(route, m),
   }
 
   /** Removes a queued message (a drop) and refills the window so the next oldest is in memory. */

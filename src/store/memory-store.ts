@@ -2,12 +2,12 @@ import { DeadLetterList, listed } from './dead-letters.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary, DeadLetterWithPayload } from './dead-letters.js'
 import { MessageState, messageBytes } from './message.js'
 import type { StoredMessage } from './message.js'
-import { makeRoom } from './overflow.js'
+import { MaxAgeSweep, dropExpired, makeRoom } from './drop-policies.js'
+import type { DroppableQueues } from './drop-policies.js'
 import { RouteQueue } from './route-queue.js'
 import { SILENT_LISTENER } from './store.js'
 import type { DropReason, MessageStore, RouteQueueStats, StoreLimits, StoreListener } from './store.js'
 
-const MAX_AGE_SWEEP_MS = 1000
 /** Dead letters held in RAM: fewer than the file store keeps on disk. */
 const MAX_DEAD_LETTERS_IN_MEMORY = 1000
 
@@ -22,13 +22,14 @@ export class MemoryStore implements MessageStore {
   #listener: StoreListener | undefined
   #seq = 0
   #bytes = 0
-  #sweepTimer: NodeJS.Timeout | undefined
+  readonly #sweep: MaxAgeSweep
   readonly #dead: DeadLetterList<DeadLetterWithPayload>
   /** Nothing survives a restart: every message is this run's. */
   readonly recoveredSeq = 0
 
   constructor(limits: StoreLimits) {
     this.#limits = limits
+    this.#sweep = new MaxAgeSweep(limits.maxAgeMs, (now) => this.sweepExpired(now))
     // Bounded by count and by an eighth of max_bytes, on top of the queue's max_bytes.
     this.#dead = new DeadLetterList(MAX_DEAD_LETTERS_IN_MEMORY, Math.max(64 * 1024, Math.floor(limits.maxBytes / 8)))
   }
@@ -47,10 +48,7 @@ export class MemoryStore implements MessageStore {
 
   open(listener: StoreListener): Promise<void> {
     this.#listener = listener
-    if (this.#limits.maxAgeMs > 0) {
-      this.#sweepTimer = setInterval(() => this.sweepExpired(Date.now()), Math.min(MAX_AGE_SWEEP_MS, this.#limits.maxAgeMs))
-      this.#sweepTimer.unref()
-    }
+    this.#sweep.start()
     return Promise.resolve()
   }
 
@@ -139,7 +137,7 @@ export class MemoryStore implements MessageStore {
   }
 
   close(): Promise<void> {
-    clearInterval(this.#sweepTimer)
+    this.#sweep.stop()
     return Promise.resolve()
   }
 
@@ -149,31 +147,25 @@ export class MemoryStore implements MessageStore {
 
   /** Drops queued messages older than `max_age`. Public so tests can run it at a chosen time. */
   sweepExpired(now: number): void {
-    const cutoff = now - this.#limits.maxAgeMs
-    for (const [routeId, queue] of this.#queues) {
-      let dropped = 0
-      for (let m = queue.oldestQueued(); m !== undefined && m.receivedAt < cutoff; m = queue.oldestQueued()) {
-        queue.complete(m)
-        this.#bytes -= m.bytes
-        dropped++
-      }
-      if (dropped > 0) this.#drop(routeId, dropped, 'max_age')
-    }
+    dropExpired(now - this.#limits.maxAgeMs, this.#droppable(), (id, count) => this.#drop(id, count, 'max_age'))
   }
 
   /** Applies the overflow policy; true if there is now room for `bytes`. */
   #makeRoom(routeId: string, bytes: number): boolean {
-    return makeRoom(routeId, {
-      overflow: this.#limits.overflow,
-      fits: () => this.#bytes + bytes <= this.#limits.maxBytes,
+    const fits = (): boolean => this.#bytes + bytes <= this.#limits.maxBytes
+    return makeRoom(routeId, this.#limits.overflow, fits, this.#droppable(), (id, count) => this.#drop(id, count, 'overflow'))
+  }
+
+  /** The routes' queues, for the drop policies. */
+  #droppable(): DroppableQueues<{ id: string; queue: RouteQueue }> {
+    return {
       routes: [...this.#queues].map(([id, queue]) => ({ id, queue })),
       queueOf: (route) => route.queue,
       remove: (route, m) => {
         route.queue.complete(m)
         this.#bytes -= m.bytes
       },
-      dropped: (id, count) => this.#drop(id, count, 'overflow'),
-    })
+    }
   }
 
   #drop(routeId: string, count: number, reason: DropReason): void {

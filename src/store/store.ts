@@ -1,7 +1,9 @@
-import type { OverflowPolicy, StoreKind } from '../config/types.js'
+import type { StoreKind } from '../config/types.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
 import type { StoredMessage } from './message.js'
+
+export type { StoreLimits } from '../config/types.js'
 
 /**
  * Why a message left the store without being delivered. `disk_full`: the file store refused a new
@@ -27,13 +29,6 @@ export interface StoreListener {
 
 /** A listener for a store started without one (a CLI that only reads the dead letters). */
 export const SILENT_LISTENER: StoreListener = { available: () => undefined, dropped: () => undefined }
-
-export interface StoreLimits {
-  maxBytes: number
-  overflow: OverflowPolicy
-  /** 0 means no limit. */
-  maxAgeMs: number
-}
 
 /**
  * Where messages wait between NATS and the broker: one FIFO queue per route.

@@ -44,7 +44,7 @@ async function startSessionReader(broker: Mosquitto, topic: string): Promise<{ p
   return { payloads: () => payloads, close: () => client.endAsync(true) }
 }
 
-/** The cloud broker is down or goes away (SPEC §11): the gateway keeps taking messages and sends them later, in order. */
+/** The cloud broker is down or goes away (README, "Delivery guarantees"): the gateway keeps taking messages and sends them later, in order. */
 describe('the cloud broker down or restarting', () => {
   it('starts and takes messages while the broker is unreachable, then sends all 1,000 in order once it is up', async (t) => {
     const COUNT = 1000

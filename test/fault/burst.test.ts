@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait.js'
 const COUNT = 50_000
 
 /**
- * A burst faster than the cloud link (SPEC §11): the official NATS client publishes as fast as it
+ * A burst faster than the cloud link (README, "Delivery guarantees"): the official NATS client publishes as fast as it
  * can, the bridge sends at QoS 1 with 10 in flight. The store absorbs the difference; nothing is
  * dropped by a full subscription or queue, and order holds.
  */

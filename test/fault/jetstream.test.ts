@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.js'
 const COUNT = 10_000
 
 /**
- * `source = "jetstream"` (SPEC §11): a message published to the stream is sent even if the
+ * `source = "jetstream"` (README, "Delivery guarantees"): a message published to the stream is sent even if the
  * service was down when it was published.
  */
 for (const store of ['file', 'memory'] as const) {

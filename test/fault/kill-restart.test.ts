@@ -10,8 +10,9 @@ import { waitFor } from '../helpers/wait.js'
 const COUNT = 5000
 
 /**
- * SPEC §11: with the file store, a message received more than 100 ms before a `kill -9` is still
- * sent after the restart, also when the restart happens while the cloud is still unreachable.
+ * With the file store, a message received more than 100 ms before a `kill -9` is still sent after
+ * the restart, also when the restart happens while the cloud is still unreachable (README,
+ * "Delivery guarantees"; docs/store.md, "Group commit and the 100 ms guarantee").
  */
 describe('the file store across a kill -9', () => {
   it('sends, after a restart with the link still cut, every message received before the kill', async (t) => {
@@ -36,7 +37,7 @@ describe('the file store across a kill -9', () => {
     await waitFor(async () => (await scrapeMetric(httpPort, 'export_messages_received_total', { route: 'export' })) === COUNT, { timeoutMs: 10_000, what: 'the service to receive every message' })
     const waiting = await queuedOf(service)
     assert.ok(waiting > 0, 'nothing was waiting in the store at the kill: the test did not test the store')
-    // More than 100 ms after the last receipt (SPEC §11), then a crash.
+    // More than 100 ms after the last receipt (the group commit's guarantee), then a crash.
     await new Promise((resolve) => setTimeout(resolve, 150))
     const killed = await service.kill('SIGKILL')
     assert.equal(killed.signal, 'SIGKILL')

@@ -12,7 +12,7 @@ const RATE = 2000 // msg/s: a 5 s stream, so the fault lands in its middle
 const FAULT_MS = 5000
 
 /**
- * The cloud link fails in the middle of a stream (SPEC §11). Everything published must reach the
+ * The cloud link fails in the middle of a stream (README, "Delivery guarantees"). Everything published must reach the
  * broker, in order; with QoS 2 exactly once. The fault is applied by a TCP proxy between the
  * bridge and Mosquitto; the reader is connected to Mosquitto directly.
  */

@@ -1,11 +1,65 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { PORT_TAKEN } from '../../src/demo/net.js'
 import { withDeadline, canConnect, waitFor } from './wait.js'
 
 /** How a child process ended. */
 export interface ExitStatus {
   code: number | null
   signal: NodeJS.Signals | null
+}
+
+/**
+ * What the brokers the tests start (mosquitto.ts, nats-server.ts) have in common: a process the
+ * test can stop, crash and start again on the same ports with the same state (config, store).
+ */
+export interface BrokerProcess {
+  /** Whether the process is running now. */
+  readonly running: boolean
+  /** The broker's recent log output (connections, refusals, ACL denials…). */
+  output(): string
+  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the state for {@link restart}. Idempotent. */
+  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
+  /** SIGKILL, as a crash would. Keeps the state. Idempotent. */
+  kill(): Promise<ExitStatus | undefined>
+  /** Stops the broker if it runs and starts it again on the same ports with the same state. */
+  restart(): Promise<void>
+  /** Stops the broker and removes the temp dirs it created. Idempotent; the object is unusable after. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Starts a broker with `spawn` and returns it as a {@link BrokerProcess} with `fields` (its ports,
+ * URLs…): `restart` spawns it again, `close` stops it and then runs `cleanup` (its temp dirs).
+ * `name` says which broker in the error of a restart after close.
+ */
+export async function startBroker<F extends object>(name: string, spawn: () => Promise<Daemon>, cleanup: () => Promise<void>, fields: F): Promise<BrokerProcess & F> {
+  let daemon: Daemon | undefined = await spawn()
+  let closed = false
+  const broker: BrokerProcess & F = {
+    ...fields,
+    get running() {
+      return daemon !== undefined && !closed && daemon.exitStatus === undefined
+    },
+    output: () => daemon?.output() ?? '',
+    stop: async (timeoutMs?: number) => daemon?.stop(timeoutMs),
+    kill: async () => daemon?.kill(),
+    restart: async () => {
+      if (closed) throw new Error(`${name} was closed; it cannot be restarted`)
+      await daemon?.stop()
+      daemon = undefined
+      daemon = await spawn()
+    },
+    close: async () => {
+      if (closed) return
+      closed = true
+      await daemon?.stop()
+      await cleanup()
+    },
+    [Symbol.asyncDispose]: () => broker.close(),
+  }
+  return broker
 }
 
 /** Options of {@link startDaemon}. */
@@ -48,6 +102,11 @@ export class DaemonStartError extends Error {
     super(`${message}\n--- output ---\n${output.slice(-4000)}`, { cause })
     this.output = output
   }
+}
+
+/** Whether a daemon did not start because another process took its port first (see retryWhilePortTaken). */
+export function portWasTaken(err: unknown): boolean {
+  return err instanceof DaemonStartError && PORT_TAKEN.test(err.output)
 }
 
 const OUTPUT_LIMIT = 256 * 1024

@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { requireBinary } from './binaries.js'
 import type { Certs } from './certs.js'
-import { DaemonStartError, startDaemon } from './daemon.js'
-import type { Daemon, ExitStatus } from './daemon.js'
-import { freePort } from './free-port.js'
+import { portWasTaken, startBroker, startDaemon } from './daemon.js'
+import type { BrokerProcess, Daemon } from './daemon.js'
+import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
 const run = promisify(execFile)
@@ -37,8 +37,8 @@ export interface MosquittoOptions {
   startTimeoutMs?: number
 }
 
-/** A mosquitto broker on 127.0.0.1 owned by a test. */
-export interface Mosquitto {
+/** A mosquitto broker on 127.0.0.1 owned by a test; {@link BrokerProcess.restart} keeps its config. */
+export interface Mosquitto extends BrokerProcess {
   readonly port: number
   /** `mqtt://127.0.0.1:<port>` */
   readonly url: string
@@ -47,18 +47,6 @@ export interface Mosquitto {
   readonly tlsUrl: string | undefined
   /** Path of the generated mosquitto.conf. */
   readonly configPath: string
-  readonly running: boolean
-  /** The broker's recent log (connections, refusals, ACL denials). */
-  output(): string
-  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the config for {@link restart}. Idempotent. */
-  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
-  /** SIGKILL, as a crash would. Idempotent. */
-  kill(): Promise<ExitStatus | undefined>
-  /** Stops the broker if it runs and starts it again on the same ports with the same config. */
-  restart(): Promise<void>
-  /** Stops the broker and removes its temp dir. Idempotent; the object is unusable after. */
-  close(): Promise<void>
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Starts a private mosquitto on free loopback ports (never the machine's shared 1883). */
@@ -67,20 +55,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = await makeTempDir('mosquitto')
   try {
     const files = await writeSecurityFiles(dir, opts)
+    // With chosen ports there is nothing to retry; free ones may be taken before mosquitto binds them.
     const attempts = opts.port === undefined && opts.tlsPort === undefined ? 3 : 1
-    for (let attempt = 1; ; attempt++) {
-      const port = opts.port ?? (await freePort())
-      const tlsPort = opts.tls === undefined ? undefined : (opts.tlsPort ?? (await freePort()))
-      const configPath = join(dir, 'mosquitto.conf')
-      await writeFile(configPath, renderConfig({ ...opts, port, tlsPort, dir, ...files }))
-      try {
-        return await launch(binary, { port, tlsPort, configPath, dir, startTimeoutMs: opts.startTimeoutMs ?? 10_000 })
-      } catch (err: unknown) {
-        // Another process may take a free port before mosquitto binds it: try fresh ports.
-        const portTaken = err instanceof DaemonStartError && /address already in use/i.test(err.output)
-        if (!portTaken || attempt >= attempts) throw err
-      }
-    }
+    return await retryWhilePortTaken(
+      async () => {
+        const port = opts.port ?? (await freePort())
+        const tlsPort = opts.tls === undefined ? undefined : (opts.tlsPort ?? (await freePort()))
+        const configPath = join(dir, 'mosquitto.conf')
+        await writeFile(configPath, renderConfig({ ...opts, port, tlsPort, dir, ...files }))
+        return launch(binary, { port, tlsPort, configPath, dir, startTimeoutMs: opts.startTimeoutMs ?? 10_000 })
+      },
+      portWasTaken,
+      attempts,
+    )
   } catch (err: unknown) {
     await removeDir(dir)
     throw err
@@ -184,33 +171,11 @@ async function launch(binary: string, o: LaunchOptions): Promise<Mosquitto> {
       readyPorts: o.tlsPort === undefined ? [o.port] : [o.port, o.tlsPort],
       startTimeoutMs: o.startTimeoutMs,
     })
-  let daemon: Daemon | undefined = await spawnOnce()
-  let closed = false
-  const broker: Mosquitto = {
+  return startBroker(`mosquitto on port ${o.port}`, spawnOnce, () => removeDir(o.dir), {
     port: o.port,
     url: `mqtt://127.0.0.1:${o.port}`,
     tlsPort: o.tlsPort,
     tlsUrl: o.tlsPort === undefined ? undefined : `mqtts://localhost:${o.tlsPort}`,
     configPath: o.configPath,
-    get running() {
-      return daemon !== undefined && !closed && daemon.exitStatus === undefined
-    },
-    output: () => daemon?.output() ?? '',
-    stop: async (timeoutMs?: number) => daemon?.stop(timeoutMs),
-    kill: async () => daemon?.kill(),
-    restart: async () => {
-      if (closed) throw new Error(`mosquitto on port ${o.port} was closed; it cannot be restarted`)
-      await daemon?.stop()
-      daemon = undefined
-      daemon = await spawnOnce()
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      await daemon?.stop()
-      await removeDir(o.dir)
-    },
-    [Symbol.asyncDispose]: () => broker.close(),
-  }
-  return broker
+  })
 }

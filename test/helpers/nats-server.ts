@@ -1,7 +1,7 @@
 import { requireBinary } from './binaries.js'
-import { DaemonStartError, startDaemon } from './daemon.js'
-import type { Daemon, ExitStatus } from './daemon.js'
-import { freePort } from './free-port.js'
+import { portWasTaken, startBroker, startDaemon } from './daemon.js'
+import type { BrokerProcess, Daemon } from './daemon.js'
+import { freePort, retryWhilePortTaken } from './free-port.js'
 import { makeTempDir, removeDir } from './temp-dir.js'
 
 /** Options of {@link startNats}. */
@@ -18,8 +18,8 @@ export interface NatsServerOptions {
   startTimeoutMs?: number
 }
 
-/** A nats-server process on 127.0.0.1 owned by a test. */
-export interface NatsServer {
+/** A nats-server process on 127.0.0.1 owned by a test; {@link BrokerProcess.restart} keeps its JetStream store, so streams survive. */
+export interface NatsServer extends BrokerProcess {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string
   readonly port: number
@@ -27,19 +27,6 @@ export interface NatsServer {
   readonly monitorPort: number
   /** JetStream store directory, when JetStream is on. */
   readonly storeDir: string | undefined
-  /** Whether the process is running now. */
-  readonly running: boolean
-  /** The server's recent log output. */
-  output(): string
-  /** SIGTERM, then SIGKILL after `timeoutMs` (default 5 s). Keeps the store so {@link restart} can resume. Idempotent. */
-  stop(timeoutMs?: number): Promise<ExitStatus | undefined>
-  /** SIGKILL, as a crash would. Keeps the store. Idempotent. */
-  kill(): Promise<ExitStatus | undefined>
-  /** Stops the server if it runs and starts it again on the same ports with the same store, so streams survive. */
-  restart(): Promise<void>
-  /** Stops the server and removes the temp dirs it created. Idempotent; the object is unusable after. */
-  close(): Promise<void>
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Starts a private nats-server on a free loopback port (never the machine's shared 4222). */
@@ -50,18 +37,16 @@ export async function startNats(opts: NatsServerOptions = {}): Promise<NatsServe
   // With a chosen port there is nothing to retry; with a free one, another process may take it
   // between freePort() and the bind, so a few fresh ports are tried.
   const attempts = opts.port === undefined ? 3 : 1
-  for (let attempt = 1; ; attempt++) {
+  const startOnce = async (): Promise<NatsServer> => {
     const port = opts.port ?? (await freePort())
     const monitorPort = await freePort()
-    try {
-      return await launch(binary, { ...opts, port, monitorPort, storeDir, ownedStore })
-    } catch (err: unknown) {
-      const portTaken = err instanceof DaemonStartError && /address already in use/i.test(err.output)
-      if (!portTaken || attempt >= attempts) {
-        if (ownedStore && storeDir !== undefined) await removeDir(storeDir)
-        throw err
-      }
-    }
+    return launch(binary, { ...opts, port, monitorPort, storeDir, ownedStore })
+  }
+  try {
+    return await retryWhilePortTaken(startOnce, portWasTaken, attempts)
+  } catch (err: unknown) {
+    if (ownedStore && storeDir !== undefined) await removeDir(storeDir)
+    throw err
   }
 }
 
@@ -90,35 +75,15 @@ async function launch(binary: string, o: LaunchOptions): Promise<NatsServer> {
       startTimeoutMs: o.startTimeoutMs ?? 10_000,
     })
 
-  let daemon: Daemon | undefined = await spawnOnce()
-  let closed = false
-  const stop = async (timeoutMs?: number): Promise<ExitStatus | undefined> => daemon?.stop(timeoutMs)
-  const server: NatsServer = {
+  const removeOwnedStore = async (): Promise<void> => {
+    if (o.ownedStore && o.storeDir !== undefined) await removeDir(o.storeDir)
+  }
+  return startBroker(`nats-server on port ${o.port}`, spawnOnce, removeOwnedStore, {
     url: `nats://127.0.0.1:${o.port}`,
     port: o.port,
     monitorPort: o.monitorPort,
     storeDir: o.storeDir,
-    get running() {
-      return daemon !== undefined && !closed && daemon.exitStatus === undefined
-    },
-    output: () => daemon?.output() ?? '',
-    stop,
-    kill: async () => daemon?.kill(),
-    restart: async () => {
-      if (closed) throw new Error(`nats-server on port ${o.port} was closed; it cannot be restarted`)
-      await daemon?.stop()
-      daemon = undefined
-      daemon = await spawnOnce()
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      await daemon?.stop()
-      if (o.ownedStore && o.storeDir !== undefined) await removeDir(o.storeDir)
-    },
-    [Symbol.asyncDispose]: () => server.close(),
-  }
-  return server
+  })
 }
 
 async function healthy(monitorPort: number): Promise<boolean> {

@@ -63,7 +63,7 @@ function decodeAsAgent(vs: string): { command: string; service: string; file: st
   return { command, service, file, content: Buffer.from(encoded, 'base64').toString('utf8') }
 }
 
-/** A config that uses keys the Agent drops when it rewrites the file (SPEC §7). */
+/** A config that uses keys the Agent drops when it rewrites the file (docs/configuration.md, "Keys the Mainflux Agent keeps"). */
 const NEW_KEYS_CONFIG = `[exp]
 nats = "nats://127.0.0.1:4222"
 port = 8170

@@ -60,7 +60,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-/** SPEC §1 and §3: where the configuration comes from at start, and what a bad one does. */
+/** docs/configuration.md, "Where the configuration comes from": where the configuration comes from at start, and what a bad one does. */
 describe('configuration at start', () => {
   it('starts from the environment when the config file does not exist, saves that file, and delivers', async (t) => {
     const td = new Teardown()

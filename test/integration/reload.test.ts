@@ -46,7 +46,7 @@ interface AgentFile {
 }
 
 /**
- * A config file in the shape the Agent saves after `save, export, <file>, <base64>` (SPEC §7): the
+ * A config file in the shape the Agent saves after `save, export, <file>, <base64>` (docs/operations.md, "The Agent's `save` command"): the
  * go-toml output of the Go service's `Config` struct, as in fixtures/agent-saved-config.toml: a
  * top-level `File`, keys sorted, two-space indents, `port` as a string, the broker under `host`,
  * the legacy `cache_*` keys, and none of the keys that are new in this service.
@@ -193,7 +193,7 @@ describe('the Agent config file shape used by these tests', () => {
 })
 
 /**
- * The Agent's steps (SPEC §7): it rewrites the config file in the Go service's shape, then publishes
+ * The Agent's steps (docs/compatibility.md, "Checked against the real Mainflux Agent"): it rewrites the config file in the Go service's shape, then publishes
  * on NATS, with an empty payload (Agents of the seed's time) or an empty Mainflux message through
  * the messaging layer (later Agents). Meanwhile a paced stream flows on a route that stays.
  */
@@ -392,7 +392,7 @@ describe('reload of an invalid file, then of a valid one (POST /reload) and SIGH
 })
 
 /**
- * `[mqtt]` changes reconnect (SPEC §7): the dispatcher pauses, a new connection takes over, and
+ * `[mqtt]` changes reconnect (docs/configuration.md, "Reload"): the dispatcher pauses, a new connection takes over, and
  * whatever was queued or in flight meanwhile is sent on it. A paced stream runs across the switch.
  */
 describe('reload of [mqtt] settings', () => {

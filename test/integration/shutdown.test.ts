@@ -10,7 +10,7 @@ import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { waitFor, withDeadline } from '../helpers/wait.js'
 
-/** SPEC §1: finish in-flight work for up to 5 s, then exit 0; a little slack for process start-up and exit. */
+/** The 5 s shutdown deadline (docs/operations.md): finish in-flight work for up to 5 s, then exit 0; a little slack for process start-up and exit. */
 const EXIT_WITHIN_MS = 6000
 
 /** Brokers, a reader and a running bridge with the memory store, all stopped after the test. */
@@ -32,7 +32,7 @@ async function signalAndWait(service: ServiceProcess, signal: NodeJS.Signals): P
   return { ...status, ms: Date.now() - sentAt }
 }
 
-/** The graceful stop of SPEC §1, with the memory store: what is not sent by the exit is lost, so it must be sent. */
+/** The graceful stop, with the memory store: what is not sent by the exit is lost, so it must be sent. */
 describe('shutdown on SIGTERM and SIGINT', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`exits 0 within 6 s on ${signal} while messages flow, logs "stopped", and has sent every message it took`, async (t) => {

@@ -28,7 +28,7 @@ const THING = { username: 'thing-tls', password: `key-${randomBytes(12).toString
 const READER = { username: 'reader', password: `reader-${randomBytes(12).toString('hex')}` }
 
 /**
- * The cloud link over TLS with client certificates (SPEC §2 `[mqtt]`): a Mosquitto TLS listener
+ * The cloud link over TLS with client certificates (docs/configuration.md, `[mqtt]`): a Mosquitto TLS listener
  * that requires a certificate signed by the test CA. The reader is connected to the broker's plain
  * listener; the bridge is given only the TLS address.
  */

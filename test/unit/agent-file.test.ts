@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import { parse } from 'smol-toml'
-import { agentReadyToml } from '../../src/cli/agent-file.js'
+import { agentReadyToml } from '../../src/agent/agent-file.js'
 import { configFromRaw, parseConfigText } from '../../src/config/index.js'
 import { FIXTURES_DIR } from '../helpers/fixtures.js'
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { brokerAddress } from '../../src/sink/broker-address.js'
-import { Backoff } from '../../src/sink/backoff.js'
 
 describe('broker address', () => {
-  it('maps every scheme of SPEC §2 to mqtt.js protocols with default ports', () => {
+  it('maps every scheme of `[mqtt] url` to mqtt.js protocols with default ports', () => {
     assert.deepEqual(brokerAddress('tcp://h:1884', false), { protocol: 'mqtt', host: 'h', port: 1884, path: '', tls: false })
     assert.equal(brokerAddress('mqtt://h', false).port, 1883)
     for (const s of ['ssl', 'tls', 'tcps', 'mqtts']) {
@@ -16,23 +15,5 @@ describe('broker address', () => {
 
   it('uses TLS on a tcp:// URL when mtls is true', () => {
     assert.deepEqual(brokerAddress('tcp://h:8883', true), { protocol: 'mqtts', host: 'h', port: 8883, path: '', tls: true })
-  })
-})
-
-describe('reconnect backoff', () => {
-  it('doubles from 1 s up to 30 s and starts over after reset', () => {
-    const b = new Backoff(1000, 30_000, () => 0.5)
-    const delays = Array.from({ length: 8 }, () => b.next())
-    assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000])
-    b.reset()
-    assert.equal(b.next(), 1000)
-  })
-
-  it('adds at most 20 % jitter and never goes below the first delay', () => {
-    const low = new Backoff(1000, 30_000, () => 0)
-    const high = new Backoff(1000, 30_000, () => 0.999)
-    low.next()
-    assert.equal(low.next(), 1600)
-    assert.equal(high.next(), 1200)
   })
 })

@@ -9,6 +9,7 @@ import {
   stringifyConfigJson,
   stringifyConfigToml,
   toFileObject,
+  toGoFileObject,
 } from '../../src/config/index.js'
 import { ConfigError, describeError } from '../../src/errors.js'
 
@@ -109,7 +110,7 @@ void describe('config file format', () => {
   })
 
   void describe('toFileObject', () => {
-    void it('uses the SPEC key names, with durations and sizes as text', () => {
+    void it('uses the key names of the config file, with durations and sizes as text', () => {
       const file = toFileObject(configOf(FULL))
       assert.deepEqual(file, {
         exp: { nats: 'nats://n1:4222,nats://n2:4222', port: 9000, http_host: '', http_token: '', log_level: 'warn', heartbeat_interval: '1m30s' },
@@ -146,6 +147,27 @@ void describe('config file format', () => {
             priority: 9,
           },
         ],
+      })
+    })
+
+    void it("writes the Go service's shape for the Agent: its keys only, in its types, the broker under host", () => {
+      assert.deepEqual(toGoFileObject(configOf(FULL)), {
+        exp: { nats: 'nats://n1:4222,nats://n2:4222', port: '9000', log_level: 'warn' },
+        mqtt: {
+          host: 'mqtts://cloud:8883',
+          username: 'thing',
+          password: 'secret',
+          qos: 1,
+          retain: true,
+          mtls: true,
+          skip_tls_ver: false,
+          ca_path: 'ca.pem',
+          client_cert_path: 'c.pem',
+          client_priv_key_path: 'k.pem',
+          client_cert: '',
+          client_cert_key: '-----BEGIN KEY-----',
+        },
+        routes: [{ nats_topic: 'alarms', mqtt_topic: 'channels/c1/messages', subtopic: 'gw', type: 'mfx', workers: 2 }],
       })
     })
 

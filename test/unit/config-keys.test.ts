@@ -11,7 +11,7 @@ function load(toml: string, env: NodeJS.ProcessEnv = {}): ParsedConfig {
 }
 
 void describe('config keys, defaults and aliases', () => {
-  void it('fills every default of SPEC section 2 when only a route is given', () => {
+  void it('fills every default of docs/configuration.md when only a route is given', () => {
     const { config, warnings } = load(ROUTE)
     assert.deepEqual(warnings, [])
     assert.deepEqual(config, {

@@ -4,7 +4,7 @@ import { TransformError } from '../../src/errors.js'
 import { decodeMainfluxMessage, encodeMainfluxMessage } from '../../src/route/mfx.js'
 import { transformFor } from '../../src/route/transform.js'
 
-describe('mfx transform (SPEC §5)', () => {
+describe('mfx transform', () => {
   const payload = Buffer.from('[{"bn":"dev1:","n":"temp","v":21.5}]')
   const encoded = encodeMainfluxMessage({ channel: 'c1', subtopic: 'temp', publisher: 'thing-1', protocol: 'mqtt', payload, created: 1_700_000_000_000_000_000 })
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { subscriptionSubject } from '../../src/route/subject.js'
 import { TopicMap } from '../../src/route/topic-map.js'
 
-describe('topic mapping (SPEC §4)', () => {
+describe('topic mapping', () => {
   it('inserts the subtopic and turns every dot of the subject into a slash', () => {
     const map = new TopicMap('channels/c1/messages', 'gw')
     assert.equal(map.topicFor('export.temp.room1'), 'channels/c1/messages/gw/export/temp/room1')
@@ -24,17 +23,5 @@ describe('topic mapping (SPEC §4)', () => {
     const again = ['a.b', 'c.d', 'e.f'].map((s) => map.topicFor(s))
     assert.deepEqual(again, first)
     assert.deepEqual(first, ['t/a/b', 't/c/d', 't/e/f'])
-  })
-})
-
-describe('subscription subject', () => {
-  it('subscribes to <nats_topic>.> for a plain topic', () => {
-    assert.equal(subscriptionSubject('export'), 'export.>')
-    assert.equal(subscriptionSubject('channels.*.messages'), 'channels.*.messages.>')
-  })
-
-  it('subscribes to the topic itself when it is > or ends in >', () => {
-    assert.equal(subscriptionSubject('>'), '>')
-    assert.equal(subscriptionSubject('channels.>'), 'channels.>')
   })
 })

@@ -1,18 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node'
-import { describeError } from './errors.js'
-import type { Lifecycle } from './lifecycle.js'
-import type { Logger } from './logger.js'
-import { encodeMainfluxMessage } from './route/mfx.js'
-
-/** Agents up to 0.12 list a service by this subject alone: `heartbeat.<name>.service` (SPEC §6). */
-export const HEARTBEAT_SUBJECT = 'heartbeat.export.service'
-/**
- * The newest Agents (mainflux/agent after 0.12, through their messaging layer) subscribe to
- * `channels.heartbeat.>` instead, decode a Mainflux protobuf message and take the service's name
- * from its `channel` field. Neither generation listens on the other's subject, so sending both
- * counts once in either.
- */
-export const HEARTBEAT_CHANNEL_SUBJECT = `channels.${HEARTBEAT_SUBJECT}`
+import { describeError } from '../errors.js'
+import type { Lifecycle } from '../lifecycle.js'
+import type { Logger } from '../logger.js'
+import { encodeMainfluxMessage } from '../route/mfx.js'
+import { HEARTBEAT_CHANNEL_SUBJECT, HEARTBEAT_SUBJECT } from './subjects.js'
 
 export interface HeartbeatStatus {
   status: 'online'
@@ -21,7 +12,8 @@ export interface HeartbeatStatus {
 }
 
 /**
- * Publishes a small JSON status once at start, then every interval. A failed publish is logged and
+ * The heartbeat the Mainflux Agent lists services by, in both Agents' forms (./subjects.ts):
+ * publishes a small JSON status once at start, then every interval. A failed publish is logged and
  * the next tick tries again: a heartbeat is a signal, not data to keep.
  */
 export class Heartbeat implements Lifecycle {

@@ -19,7 +19,7 @@ export interface DeliveryObserver {
  *
  *   broker ack (MqttSink: QoS 0 written, PUBACK, PUBCOMP)
  *     → store.ack: the message leaves its route's queue (file store: deleted at the next group commit)
- *     → message.onDelivered: a JetStream message held for the memory store is acked now
+ *     → message.onSettled: a JetStream message held for the memory store is acked now
  *       (src/source/held-messages.ts); with the file store it was acked once stored
  *     → observer.delivered: counters and the latency histogram
  *
@@ -45,13 +45,13 @@ export class AckPath {
   settle(routeId: string, message: StoredMessage, err: Error | undefined): boolean {
     if (err === undefined) {
       this.#store.ack(routeId, message)
-      message.onDelivered?.()
+      message.onSettled?.('delivered')
       this.#observer.delivered(routeId, message, this.#clock.now())
       return true
     }
     if (isRefusal(err)) {
       this.#store.ack(routeId, message)
-      message.onDelivered?.()
+      message.onSettled?.('delivered')
       this.#observer.rejected(routeId, message, err)
       return true
     }
@@ -72,7 +72,7 @@ export class AckPath {
    */
   deadLetter(routeId: string, message: StoredMessage, err: DeadLetterError): void {
     this.#store.deadLetter(routeId, message, err.reason, err.detail)
-    message.onDelivered?.()
+    message.onSettled?.('delivered')
     this.#observer.deadLettered?.(routeId, message, err)
   }
 }

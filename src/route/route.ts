@@ -3,6 +3,7 @@ import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { PublishLimits } from '../mqtt-limits.js'
 import type { HandleResult, MessageTarget } from '../source/message-source.js'
+import type { Settled } from '../store/message.js'
 import type { MessageStore } from '../store/store.js'
 import { RateLimitedLog } from '../rate-limited-log.js'
 import { isControlSubject } from '../agent/subjects.js'
@@ -53,7 +54,7 @@ export class Route implements MessageTarget {
    * `refused` by the store's overflow policy or a full disk (counted by the store), or `ignored`
    * (the Agent's reload commands, which are for this service, not for the cloud).
    */
-  handle(subject: string, data: Uint8Array, onDelivered?: () => void): HandleResult {
+  handle(subject: string, data: Uint8Array, onSettled?: Settled): HandleResult {
     if (isControlSubject(subject)) return 'ignored'
     this.stats.received++
     const topic = this.#topics.topicFor(subject)
@@ -83,7 +84,7 @@ export class Route implements MessageTarget {
       )
       return 'invalid'
     }
-    return this.#store.append(this.id, topic, payload, Date.now(), onDelivered) ? 'stored' : 'refused'
+    return this.#store.append(this.id, topic, payload, Date.now(), onSettled) ? 'stored' : 'refused'
   }
 
   redelivered(): void {

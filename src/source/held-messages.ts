@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { Settled } from '../store/message.js'
 
 /** The part of a JetStream message (`JsMsg`) that a hold uses. */
 export interface HeldMessage {
@@ -10,15 +11,6 @@ export interface HeldMessage {
   /** In-progress ack (`+WPI`): the server restarts the message's ack wait. */
   working(): void
   term(reason?: string): void
-}
-
-/**
- * Watches the callbacks handed to the store, to learn that the store let go of one without calling
- * it: the message was dropped by the overflow policy or `max_age`. {@link finalizationWatch} by default.
- */
-export interface ReleaseWatch {
-  watch(callback: () => void, seq: number): void
-  unwatch(callback: () => void): void
 }
 
 export interface HeldMessagesOptions {
@@ -32,8 +24,6 @@ export interface HeldMessagesOptions {
   log: Logger
   /** Monotonic clock in ms; injectable for tests. */
   now?: () => number
-  /** Default: {@link finalizationWatch}. Tests pass one they can trigger. */
-  watch?: (onReleased: (seq: number) => void) => ReleaseWatch
 }
 
 interface Hold {
@@ -67,7 +57,6 @@ export class HeldMessages {
   readonly #tickMs: number
   readonly #log: Logger
   readonly #now: () => number
-  readonly #watch: ReleaseWatch
   #timer: NodeJS.Timeout | undefined
   #closed = false
   /** In-progress acks sent so far. */
@@ -80,7 +69,6 @@ export class HeldMessages {
     this.#tickMs = opts.tickMs
     this.#log = opts.log
     this.#now = opts.now ?? (() => performance.now())
-    this.#watch = (opts.watch ?? finalizationWatch)((seq) => this.#released(seq))
   }
 
   /** Messages held now. */
@@ -89,11 +77,12 @@ export class HeldMessages {
   }
 
   /**
-   * Holds `msg` and returns the callback to hand to the store with it (`onDelivered`): it acks the
-   * message once the broker has it. Returns undefined if the message is already held (a
-   * redelivery): the hold now uses the new delivery, and the message must not be stored again.
+   * Holds `msg` and returns the callback to hand to the store with it (`onSettled`): it acks the
+   * message once the broker has it, and terminates it if the store drops it. Returns undefined if
+   * the message is already held (a redelivery): the hold now uses the new delivery, and the
+   * message must not be stored again.
    */
-  hold(msg: HeldMessage): (() => void) | undefined {
+  hold(msg: HeldMessage): Settled | undefined {
     const seq = msg.seq
     const now = this.#now()
     const current = this.#holds.get(seq)
@@ -105,19 +94,14 @@ export class HeldMessages {
     }
     this.#holds.set(seq, { msg, progressAt: now })
     this.#startTimer()
-    // The closure is the store's only link to this hold: the Map holds the message, not the
-    // closure, so the closure becomes garbage exactly when the store forgets the message.
-    const delivered = (): void => {
-      this.#watch.unwatch(delivered)
-      this.#settle(seq, 'ack')
+    return (outcome) => {
+      if (outcome === 'delivered') this.#settle(seq, 'ack')
+      else this.#dropped(seq)
     }
-    this.#watch.watch(delivered, seq)
-    return delivered
   }
 
-  /** The store did not take the message (`hold` returned `onDelivered`, the append failed): forget it. */
-  cancel(seq: number, onDelivered: () => void): void {
-    this.#watch.unwatch(onDelivered)
+  /** The store did not take the message (`hold` returned `onSettled`, the append failed): forget it. */
+  cancel(seq: number): void {
     this.#holds.delete(seq)
     this.#stopTimerIfIdle()
   }
@@ -141,7 +125,8 @@ export class HeldMessages {
     this.#timer = undefined
   }
 
-  #released(seq: number): void {
+  /** The store dropped the message (overflow policy, `max_age`): a drop is final, as with the file store. */
+  #dropped(seq: number): void {
     if (!this.#holds.has(seq)) return
     this.dropped++
     this.#log.debug({ seq }, 'held JetStream message dropped by the store; terminated')
@@ -188,22 +173,5 @@ export class HeldMessages {
     if (this.#holds.size > 0) return
     clearInterval(this.#timer)
     this.#timer = undefined
-  }
-}
-
-/**
- * A {@link ReleaseWatch} on a FinalizationRegistry. The memory store does not report which message
- * it dropped, but a dropped message's callback becomes unreachable, and a callback that is still
- * reachable can still be called: so finalization means "dropped", never "still queued". It comes
- * at the garbage collector's pace (a queue keeps done messages until it compacts); until then the
- * message only stays held a little longer.
- */
-export function finalizationWatch(onReleased: (seq: number) => void): ReleaseWatch {
-  const registry = new FinalizationRegistry<number>(onReleased)
-  return {
-    watch: (callback, seq) => registry.register(callback, seq, callback),
-    unwatch: (callback) => {
-      registry.unregister(callback)
-    },
   }
 }

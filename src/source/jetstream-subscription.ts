@@ -6,6 +6,7 @@ import { describeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { HeldMessages } from './held-messages.js'
 import { FILE_STORE_ACKS, MEMORY_REFRESH_AFTER_MS, MEMORY_STORE_ACKS, PULL_BATCH, ensureConsumer, ensureStream } from './jetstream-consumer.js'
+import type { Settled } from '../store/message.js'
 import type { MessageSource, MessageTarget } from './message-source.js'
 
 export interface JetStreamRouteOptions {
@@ -78,14 +79,14 @@ export class JetStreamSubscription implements MessageSource {
   #onMessage(m: JsMsg): void {
     if (m.redelivered) this.#target.redelivered()
     const held = this.#held
-    let onDelivered: (() => void) | undefined
+    let onSettled: Settled | undefined
     if (held !== undefined) {
-      onDelivered = held.hold(m)
-      if (onDelivered === undefined) return // still held from an earlier delivery: stored already
+      onSettled = held.hold(m)
+      if (onSettled === undefined) return // still held from an earlier delivery: stored already
     }
-    const result = this.#target.handle(m.subject, m.data, onDelivered)
-    if (result === 'stored' && held !== undefined) return // acked by onDelivered
-    if (onDelivered !== undefined) held?.cancel(m.seq, onDelivered)
+    const result = this.#target.handle(m.subject, m.data, onSettled)
+    if (result === 'stored' && held !== undefined) return // acked or terminated by onSettled
+    if (onSettled !== undefined) held?.cancel(m.seq)
     if (result === 'refused') {
       m.nak(REFUSED_REDELIVERY_MS)
       return

@@ -1,4 +1,5 @@
 import type { Lifecycle } from '../lifecycle.js'
+import type { Settled } from '../store/message.js'
 
 /** What became of a message handed to a route. */
 export type HandleResult = 'stored' | 'invalid' | 'refused' | 'ignored'
@@ -10,9 +11,10 @@ export type HandleResult = 'stored' | 'invalid' | 'refused' | 'ignored'
 export interface MessageTarget {
   /**
    * One NATS message: the subject it came on and its payload (valid only during the call).
-   * `onDelivered`, if given, is called once the broker has it (src/delivery/ack-path.ts).
+   * `onSettled`, if given, is told once the broker has it (src/delivery/ack-path.ts) or the store
+   * dropped it (overflow, `max_age`).
    */
-  handle(subject: string, data: Uint8Array, onDelivered?: () => void): HandleResult
+  handle(subject: string, data: Uint8Array, onSettled?: Settled): HandleResult
   /** JetStream delivered a message again (after a crash or an ack that did not arrive). */
   redelivered(): void
 }

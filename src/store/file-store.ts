@@ -6,7 +6,7 @@ import { listed } from './dead-letters.js'
 import { FileDeadLetters } from './file-dead-letters.js'
 import { GroupCommit } from './group-commit.js'
 import { MessageState, messageBytes } from './message.js'
-import type { StoredMessage } from './message.js'
+import type { Settled, StoredMessage } from './message.js'
 import { MaxAgeSweep, dropExpired, makeRoom } from './drop-policies.js'
 import type { DroppableQueues } from './drop-policies.js'
 import { RouteQueue } from './route-queue.js'
@@ -78,8 +78,8 @@ export class FileStore implements MessageStore {
   #listener: StoreListener | undefined
   #seq = 0
   #bytes = 0
-  /** `onDelivered` of tail messages, by seq, until they are loaded into their window. */
-  readonly #callbacks = new Map<number, () => void>()
+  /** `onSettled` of tail messages, by seq, until they are loaded into their window. */
+  readonly #callbacks = new Map<number, Settled>()
   readonly #sweep: MaxAgeSweep
   /** The database was found corrupt and moved aside at open: kept until restart, messages were lost. */
   #lastError: string | undefined
@@ -175,10 +175,10 @@ export class FileStore implements MessageStore {
   }
 
   /**
-   * Buffers the message; it is committed within 20 ms. `onDelivered` stays in memory only (with the
+   * Buffers the message; it is committed within 20 ms. `onSettled` stays in memory only (with the
    * file store, acknowledge a JetStream message after `flush()` instead: it survives a restart).
    */
-  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean {
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onSettled?: Settled): boolean {
     const disk = this.#disk
     const commits = this.#commits
     if (disk === undefined || commits === undefined) return false
@@ -189,7 +189,7 @@ export class FileStore implements MessageStore {
     const bytes = messageBytes(topic, payload)
     if (this.#bytes + bytes > this.#config.maxBytes && !this.#makeRoom(routeId, bytes)) return false
     const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, disk.routeNo(routeId))
-    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
+    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onSettled }
     const window = route.window
     // A window with nothing queued takes the message even when full (of in-flight messages): a
     // route's oldest queued message must always be in memory, where the drop policies look for it.
@@ -200,7 +200,7 @@ export class FileStore implements MessageStore {
       route.tailCount++
       route.tailBytes += bytes
       // The message object is not kept once committed; its callback waits here until it is loaded.
-      if (onDelivered !== undefined) this.#callbacks.set(stored.seq, onDelivered)
+      if (onSettled !== undefined) this.#callbacks.set(stored.seq, onSettled)
     }
     this.#bytes += bytes
     commits.insert(stored, route.no)
@@ -272,7 +272,7 @@ export class FileStore implements MessageStore {
     const back = new Map<RouteState, StoredMessage[]>()
     for (const d of taken) {
       const route = this.#routes.get(d.route) ?? this.#addRoute(d.route, disk.routeNo(d.route))
-      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes: messageBytes(d.topic, d.payload), state: MessageState.Queued, onDelivered: undefined }
+      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes: messageBytes(d.topic, d.payload), state: MessageState.Queued, onSettled: undefined }
       this.#bytes += m.bytes
       if (d.seq > route.windowEnd && route.tailCount > 0) {
         // After the window: on disk among the tail, in seq order, loaded in its turn.
@@ -347,6 +347,7 @@ export class FileStore implements MessageStore {
   #remove(route: RouteState, m: StoredMessage): void {
     route.window.complete(m)
     this.#forget(m)
+    m.onSettled?.('dropped')
     if (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) this.#topUp(route)
   }
 
@@ -377,8 +378,8 @@ export class FileStore implements MessageStore {
       for (const row of disk.load(route.no, route.windowEnd, room)) {
         this.#readError = undefined
         if (!fits(row.bytes)) break
-        const onDelivered = this.#callbacks.size > 0 ? this.#takeCallback(row.seq) : undefined
-        window.push({ topic: row.topic, payload: row.payload, receivedAt: row.received_at, seq: row.seq, bytes: row.bytes, state: MessageState.Queued, onDelivered })
+        const onSettled = this.#callbacks.size > 0 ? this.#takeCallback(row.seq) : undefined
+        window.push({ topic: row.topic, payload: row.payload, receivedAt: row.received_at, seq: row.seq, bytes: row.bytes, state: MessageState.Queued, onSettled })
         route.windowEnd = row.seq
         loaded++
         loadedBytes += row.bytes
@@ -404,7 +405,7 @@ export class FileStore implements MessageStore {
     return loaded
   }
 
-  #takeCallback(seq: number): (() => void) | undefined {
+  #takeCallback(seq: number): Settled | undefined {
     const fn = this.#callbacks.get(seq)
     if (fn !== undefined) this.#callbacks.delete(seq)
     return fn

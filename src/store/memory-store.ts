@@ -1,7 +1,7 @@
 import { DeadLetterList, listed } from './dead-letters.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary, DeadLetterWithPayload } from './dead-letters.js'
 import { MessageState, messageBytes } from './message.js'
-import type { StoredMessage } from './message.js'
+import type { Settled, StoredMessage } from './message.js'
 import { MaxAgeSweep, dropExpired, makeRoom } from './drop-policies.js'
 import type { DroppableQueues } from './drop-policies.js'
 import { RouteQueue } from './route-queue.js'
@@ -52,10 +52,10 @@ export class MemoryStore implements MessageStore {
     return Promise.resolve()
   }
 
-  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean {
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onSettled?: Settled): boolean {
     const bytes = messageBytes(topic, payload)
     if (this.#bytes + bytes > this.#limits.maxBytes && !this.#makeRoom(routeId, bytes)) return false
-    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onDelivered }
+    const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onSettled }
     this.#queue(routeId).push(stored)
     this.#bytes += bytes
     this.#listener?.available(routeId)
@@ -110,7 +110,7 @@ export class MemoryStore implements MessageStore {
     const byRoute = new Map<string, StoredMessage[]>()
     for (const d of chosen) {
       const bytes = messageBytes(d.topic, d.payload)
-      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes, state: MessageState.Queued, onDelivered: undefined }
+      const m: StoredMessage = { topic: d.topic, payload: d.payload, receivedAt: d.receivedAt, seq: d.seq, bytes, state: MessageState.Queued, onSettled: undefined }
       byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), m])
       this.#bytes += bytes
     }
@@ -164,6 +164,7 @@ export class MemoryStore implements MessageStore {
       remove: (route, m) => {
         route.queue.complete(m)
         this.#bytes -= m.bytes
+        m.onSettled?.('dropped')
       },
     }
   }

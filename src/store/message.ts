@@ -22,11 +22,18 @@ export interface StoredMessage extends NewMessage {
   readonly bytes: number
   state: MessageState
   /**
-   * Called once the broker has the message (memory store + JetStream: the JetStream ack waits for
-   * the broker, since RAM is not a safe place). Not persisted.
+   * Told once what became of the message (memory store + JetStream: the JetStream ack waits for
+   * the broker, since RAM is not a safe place, and a drop is final). Not persisted.
    */
-  onDelivered: (() => void) | undefined
+  onSettled: Settled | undefined
 }
+
+/**
+ * What became of a stored message, told to whoever handed it in: `delivered` when the broker has
+ * it (or refused it, or it was dead-lettered: it is handled either way), `dropped` when the store
+ * let it go by its overflow policy or `max_age`.
+ */
+export type Settled = (outcome: 'delivered' | 'dropped') => void
 
 /** Fixed per-message overhead counted against `max_bytes`, on top of topic and payload. */
 export const MESSAGE_OVERHEAD_BYTES = 64

@@ -1,7 +1,7 @@
 import type { StoreKind } from '../config/types.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { DeadLetter, DeadLetterReason, DeadLetterSelection, DeadLetterSummary } from './dead-letters.js'
-import type { StoredMessage } from './message.js'
+import type { Settled, StoredMessage } from './message.js'
 
 export type { StoreLimits } from '../config/types.js'
 
@@ -55,7 +55,7 @@ export interface MessageStore extends Lifecycle {
    * Adds a message to the tail of a route's queue; false if the overflow policy refused it.
    * The store owns `payload` from here on.
    */
-  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onDelivered?: () => void): boolean
+  append(routeId: string, topic: string, payload: Buffer, receivedAt: number, onSettled?: Settled): boolean
   /** Resolves once everything appended before the call is durable. */
   flush(): Promise<void>
   /** Up to `max` queued messages of the route, oldest first, now marked in flight. */

@@ -206,12 +206,12 @@ describe('file store memory window', () => {
     assert.deepEqual(claimText('r', 10), ['young', 'old-but-after'])
   })
 
-  it('keeps onDelivered of messages that waited on disk', async (t) => {
+  it('keeps onSettled of messages that waited on disk', async (t) => {
     const { store } = await openStore(t, { windowMessages: 2 })
     const delivered: number[] = []
     for (let i = 0; i < 6; i++) store.append('r', 't', Buffer.from(String(i)), i, () => delivered.push(i))
     await store.flush()
-    for (const m of store.claim('r', 10)) m.onDelivered?.()
+    for (const m of store.claim('r', 10)) m.onSettled?.('delivered')
     assert.deepEqual(delivered, [0, 1, 2, 3, 4, 5])
   })
 })

@@ -123,11 +123,9 @@ interface Round {
  * the way TCP's slow start and BBR learn a path:
  *
  * - **growing**: each connection starts at {@link INITIAL_LIMIT}. While the window is what limits
- *   the sender, every ack adds slots: three (the window quadruples per round trip) until the first
- *   measured round, then one (it doubles) or three while the ack rate scales with it. Each
- *   measurement round (one round trip, at least {@link MIN_ROUND_MS}) checks that the rate rose by
- *   a quarter; growth stops when it stops rising, and pauses at the very ack whose round trip says
- *   a queue builds (HyStart's idea: a slow link is not flooded for long).
+ *   the sender, it doubles every measurement round (one round trip, at least {@link MIN_ROUND_MS})
+ *   as long as the ack rate keeps rising by a quarter, and stops as soon as the rate stops rising or
+ *   the round trip says a queue builds (HyStart's idea: a slow link is not flooded for long).
  * - **steady**: twice the bandwidth-delay product (best ack rate of the last rounds × shortest round
  *   trip), never below {@link FLOOR_LIMIT}: the link stays full through jitter, and about one round
  *   trip of data at most waits in local buffers, ahead of an alarm. When the sender is limited and
@@ -164,10 +162,6 @@ export class InflightWindow {
   #drainMinRttMs: number | undefined
   #srttMs: number | undefined
   #lastRate: number | undefined
-  /** While growing: slots each ack adds (1 doubles the window per round trip, 3 quadruples it). */
-  #growthPerAck = 3
-  /** The last round found our own event loop the bottleneck: the acks' pace is ours, not the link's. */
-  #loopBusy = false
 
   readonly #busy: LoopBusy
 
@@ -190,7 +184,6 @@ export class InflightWindow {
     this.#minRttAt = this.#now()
     this.#srttMs = undefined
     this.#lastRate = undefined
-    this.#growthPerAck = 3
     this.#connectionStartNo = this.#nextSendNo
     this.#round = this.#newRound(this.#now())
   }
@@ -227,17 +220,12 @@ export class InflightWindow {
     if (this.#minRttMs === undefined || rtt < this.#minRttMs) this.#minRttMs = rtt
     if (this.#phase === 'draining' && sendNo >= this.#drainStartNo) this.#drainMinRttMs = Math.min(this.#drainMinRttMs ?? rtt, rtt)
     const round = this.#round
-    if (now - round.startAt >= MIN_ROUND_MS) {
-      if (sendNo >= round.startNo) this.#endRound(now)
-      else if ((this.#phase === 'growing' || this.#phase === 'steady') && round.limited && this.#heavyQueue()) {
-        // On a slow link a round lasts as long as the queue it holds: act without waiting for it.
-        this.#endRound(now)
-      }
+    if (now - round.startAt < MIN_ROUND_MS) return
+    if (sendNo >= round.startNo) this.#endRound(now)
+    else if ((this.#phase === 'growing' || this.#phase === 'steady') && round.limited && this.#heavyQueue()) {
+      // On a slow link a round lasts as long as the queue it holds: act without waiting for it.
+      this.#endRound(now)
     }
-    // Slow start: each ack of a limited sender opens room for more, so the window grows as the
-    // acks come, not only at a round's end (a 600 ms link fills in two round trips instead of
-    // four); a queue on the path pauses it at the very ack that shows it.
-    if (this.#phase === 'growing' && this.#round.limited && !this.#loopBusy && !this.#queueing()) this.#setLimit(this.#limit + this.#growthPerAck)
   }
 
   /** A message left the window without an ack (not written before the connection closed). */
@@ -270,8 +258,7 @@ export class InflightWindow {
     this.#round = this.#newRound(now)
     if (this.#phase === 'fixed') return
     // The process itself was the bottleneck: the round says nothing of the link, hold.
-    this.#loopBusy = this.#busy() >= BUSY_LOOP
-    if (this.#loopBusy) return
+    if (this.#busy() >= BUSY_LOOP) return
     // An idle sender's rate says nothing of the path; a limited one's says what the window allows.
     if (round.limited) {
       this.#rates.push(rate)
@@ -300,7 +287,6 @@ export class InflightWindow {
           this.#phase = 'growing'
           this.#bestRate = rate
           this.#stalls = 0
-          this.#growthPerAck = 1
           this.#setLimit(this.#limit * 2)
         } else if (this.#heavyRounds >= SHRINK_ROUNDS) {
           // Rounds on end with several round trips of queue: the window holds far more than the
@@ -335,11 +321,9 @@ export class InflightWindow {
           this.#phase = 'steady'
           return
         }
-        // The rate grew with the window: the acks open room faster. A round with no progress
-        // grows no further until the next one shows some.
+        // The rate grew with the window: whatever the round trip says, the queue is not the link's.
         const scaling = previous > 0 && rate >= previous * 1.8
-        this.#growthPerAck = scaling ? 3 : 1
-        if (!progress) this.#growthPerAck = 0
+        if (progress && (scaling || !this.#queueing())) this.#setLimit(this.#limit * (scaling ? 4 : 2))
       }
     }
   }

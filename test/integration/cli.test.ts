@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parse as parseToml } from 'smol-toml'
 import { configFromRaw, parseConfigText } from '../../src/config/index.js'
 import type { Config } from '../../src/config/index.js'
+import { describeRun, runCli } from '../helpers/cli-run.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 import { FIXTURES_DIR } from '../helpers/fixtures.js'
-
-const MAIN = resolve(process.cwd(), 'dist/src/main.js')
-
-interface CliRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs the built CLI as a user would, with none of the machine's `MF_*` variables. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MF_')))
-  return new Promise((resolveRun) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...clean, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null
-      resolveRun({ code, stdout, stderr })
-    })
-  })
-}
-
-function show(run: CliRun): string {
-  return `exit ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`
-}
 
 /** The configuration a file gives, through the project's own parser (no environment). */
 function configOf(text: string, fileName: string): Config {
@@ -102,8 +79,8 @@ describe('command line', () => {
   describe('--help and --version', () => {
     it('lists the commands with --help and -h, exit 0', async () => {
       for (const flag of ['--help', '-h']) {
-        const run = await cli([flag])
-        assert.equal(run.code, 0, show(run))
+        const run = await runCli([flag])
+        assert.equal(run.code, 0, describeRun(run))
         for (const text of ['--config FILE', '--version', '--help', 'config check [FILE]', 'config encode [FILE]', 'config agent-command --file FILE [--path PATH]', 'MF_EXPORT_CONFIG_FILE']) {
           assert.ok(run.stdout.includes(text), `--help does not mention "${text}":\n${run.stdout}`)
         }
@@ -112,14 +89,14 @@ describe('command line', () => {
 
     it('prints the package version and the commit with --version', async () => {
       const pkg = JSON.parse(await readFile(resolve(process.cwd(), 'package.json'), 'utf8')) as { version: string }
-      const run = await cli(['--version'])
-      assert.equal(run.code, 0, show(run))
+      const run = await runCli(['--version'])
+      assert.equal(run.code, 0, describeRun(run))
       assert.match(run.stdout, new RegExp(`^mainflux-export ${pkg.version.replaceAll('.', '\\.')} \\(\\S+\\)\\n$`))
     })
 
     it('exits 2 with the usage on an unknown command', async () => {
-      const run = await cli(['bogus'])
-      assert.equal(run.code, 2, show(run))
+      const run = await runCli(['bogus'])
+      assert.equal(run.code, 2, describeRun(run))
       assert.match(run.stderr, /unknown command "bogus"/)
       assert.match(run.stderr, /Usage:/)
       assert.equal(run.stdout, '')
@@ -129,8 +106,8 @@ describe('command line', () => {
   describe('config check', () => {
     it('accepts each fixture, prints the effective configuration, and masks the secrets', async () => {
       for (const file of fixtures) {
-        const run = await cli(['config', 'check', file])
-        assert.equal(run.code, 0, `${file}\n${show(run)}`)
+        const run = await runCli(['config', 'check', file])
+        assert.equal(run.code, 0, `${file}\n${describeRun(run)}`)
         const [header, ...body] = run.stdout.split('\n')
         assert.equal(header, `# ${file}: valid. Effective configuration (secrets masked):`)
         const shown = parseToml(body.join('\n')) as { mqtt: { url: string; password: string }; routes: unknown[] }
@@ -149,8 +126,8 @@ describe('command line', () => {
     it('accepts a file with the keys that are new here', async () => {
       const file = join(dir, 'new-keys.toml')
       await writeFile(file, NEW_KEYS_CONFIG)
-      const run = await cli(['config', 'check', file])
-      assert.equal(run.code, 0, show(run))
+      const run = await runCli(['config', 'check', file])
+      assert.equal(run.code, 0, describeRun(run))
       const shown = parseToml(run.stdout.split('\n').slice(1).join('\n')) as { store: { max_bytes: string }; routes: Array<{ priority: number }> }
       assert.equal(shown.store.max_bytes, '2GiB')
       assert.equal(shown.routes[0]!.priority, 5)
@@ -160,8 +137,8 @@ describe('command line', () => {
     it('rejects a file with a syntax error: exit 1, naming the file and the line', async () => {
       const file = join(dir, 'broken.toml')
       await writeFile(file, '[exp]\nnats = "nats://localhost:4222"\nport = = 8170\n')
-      const run = await cli(['config', 'check', file])
-      assert.equal(run.code, 1, show(run))
+      const run = await runCli(['config', 'check', file])
+      assert.equal(run.code, 1, describeRun(run))
       assert.ok(run.stderr.includes(`${file}: line 3`), `the message does not name the file and line 3:\n${run.stderr}`)
       assert.equal(run.stdout, '')
     })
@@ -169,15 +146,15 @@ describe('command line', () => {
     it('rejects an invalid value: exit 1, naming the file and the key', async () => {
       const file = join(dir, 'bad-qos.toml')
       await writeFile(file, '[mqtt]\nqos = "high"\n\n[[routes]]\nnats_topic = "export"\nmqtt_topic = "channels/c1/messages"\n')
-      const run = await cli(['config', 'check', file])
-      assert.equal(run.code, 1, show(run))
+      const run = await runCli(['config', 'check', file])
+      assert.equal(run.code, 1, describeRun(run))
       assert.ok(run.stderr.includes(file) && run.stderr.includes('[mqtt] qos'), run.stderr)
     })
 
     it('rejects a file that does not exist: exit 1, naming it', async () => {
       const file = join(dir, 'missing.toml')
-      const run = await cli(['config', 'check', file])
-      assert.equal(run.code, 1, show(run))
+      const run = await runCli(['config', 'check', file])
+      assert.equal(run.code, 1, describeRun(run))
       assert.ok(run.stderr.includes(file), run.stderr)
     })
   })
@@ -187,8 +164,8 @@ describe('command line', () => {
       const file = join(dir, 'encode.toml')
       const bytes = Buffer.from('# température, °C\n[exp]\nport = 8170\n', 'utf8')
       await writeFile(file, bytes)
-      const run = await cli(['config', 'encode', file])
-      assert.equal(run.code, 0, show(run))
+      const run = await runCli(['config', 'encode', file])
+      assert.equal(run.code, 0, describeRun(run))
       assert.equal(run.stdout, `${bytes.toString('base64')}\n`)
       assert.deepEqual(Buffer.from(run.stdout.trim(), 'base64'), bytes)
     })
@@ -200,8 +177,8 @@ describe('command line', () => {
         if (file.endsWith('new-keys.toml')) await writeFile(file, NEW_KEYS_CONFIG)
         const original = await readFile(file, 'utf8')
         const target = '/etc/mainflux/export/config.toml'
-        const run = await cli(['config', 'agent-command', '--file', file, '--path', target])
-        assert.equal(run.code, 0, `${file}\n${show(run)}`)
+        const run = await runCli(['config', 'agent-command', '--file', file, '--path', target])
+        assert.equal(run.code, 0, `${file}\n${describeRun(run)}`)
         const senml = JSON.parse(run.stdout) as Array<Record<string, unknown>>
         assert.equal(senml.length, 1)
         const [record] = senml
@@ -226,16 +203,16 @@ describe('command line', () => {
     })
 
     it('says nothing about dropped keys for a file the Agent saved', async () => {
-      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', 'export.toml'])
-      assert.equal(run.code, 0, show(run))
+      const run = await runCli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', 'export.toml'])
+      assert.equal(run.code, 0, describeRun(run))
       assert.doesNotMatch(run.stderr, /dropped/)
     })
 
     it('warns on stderr, naming them, about the keys the Agent will drop, and how to keep them', async () => {
       const file = join(dir, 'new-keys.toml')
       await writeFile(file, NEW_KEYS_CONFIG)
-      const run = await cli(['config', 'agent-command', '--file', file, '--path', 'export.toml'])
-      assert.equal(run.code, 0, show(run))
+      const run = await runCli(['config', 'agent-command', '--file', file, '--path', 'export.toml'])
+      assert.equal(run.code, 0, describeRun(run))
       const warnings = run.stderr.split('\n').filter((l) => l.includes('will be dropped by the Agent'))
       const about = (key: string): string | undefined => warnings.find((l) => l.includes(`${file}: ${key} will be dropped`))
       assert.match(about('[store]') ?? '', /MF_EXPORT_STORE_/, run.stderr)
@@ -251,10 +228,10 @@ describe('command line', () => {
     })
 
     it('uses $MF_EXPORT_CONFIG_FILE as the path when --path is not given', async () => {
-      const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml')], {
+      const run = await runCli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml')], {
         MF_EXPORT_CONFIG_FILE: '/opt/export/config.toml',
       })
-      assert.equal(run.code, 0, show(run))
+      assert.equal(run.code, 0, describeRun(run))
       const [record] = JSON.parse(run.stdout) as Array<{ vs: string }>
       assert.equal(decodeAsAgent(record!.vs).file, '/opt/export/config.toml')
     })
@@ -262,22 +239,22 @@ describe('command line', () => {
     it('refuses a file that does not validate: exit 1, nothing on stdout', async () => {
       const file = join(dir, 'wildcard.toml')
       await writeFile(file, '[[routes]]\nnats_topic = "export"\nmqtt_topic = "channels/c1/messages/#"\n')
-      const run = await cli(['config', 'agent-command', '--file', file, '--path', 'export.toml'])
-      assert.equal(run.code, 1, show(run))
+      const run = await runCli(['config', 'agent-command', '--file', file, '--path', 'export.toml'])
+      assert.equal(run.code, 1, describeRun(run))
       assert.equal(run.stdout, '')
       assert.match(run.stderr, /routes\[0\]/)
     })
 
     it('exits 2 without --file', async () => {
-      const run = await cli(['config', 'agent-command', '--path', 'export.toml'])
-      assert.equal(run.code, 2, show(run))
+      const run = await runCli(['config', 'agent-command', '--path', 'export.toml'])
+      assert.equal(run.code, 2, describeRun(run))
       assert.match(run.stderr, /--file/)
     })
 
     it('refuses a --path the Agent would mangle (it strips spaces and splits on commas)', async () => {
       for (const path of ['/configs/my export.toml', '/configs/a,b.toml']) {
-        const run = await cli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', path])
-        assert.equal(run.code, 2, show(run))
+        const run = await runCli(['config', 'agent-command', '--file', join(FIXTURES_DIR, 'agent-saved-config.toml'), '--path', path])
+        assert.equal(run.code, 2, describeRun(run))
         assert.equal(run.stdout, '')
         assert.match(run.stderr, /spaces or commas/)
       }
@@ -292,10 +269,10 @@ describe('command line', () => {
         { args: [], env: { MF_EXPORT_CONFIG_FILE: '/opt/a,b/export.toml' }, source: /from MF_EXPORT_CONFIG_FILE\) contains a comma/ },
       ]
       for (const c of cases) {
-        const run = await cli(['config', 'agent-command', '--file', file, ...c.args], c.env)
-        assert.equal(run.code, 2, show(run))
+        const run = await runCli(['config', 'agent-command', '--file', file, ...c.args], c.env)
+        assert.equal(run.code, 2, describeRun(run))
         assert.equal(run.stdout, '', 'a command was printed anyway')
-        assert.match(run.stderr, c.source, show(run))
+        assert.match(run.stderr, c.source, describeRun(run))
       }
     })
   })

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { connect } from '@nats-io/transport-node'
+import { runCli } from '../helpers/cli-run.js'
 import { bridgeConfigToml } from '../helpers/bridge-config.js'
 import { freePort } from '../helpers/free-port.js'
 import { httpRequest } from '../helpers/http-request.js'
@@ -20,7 +20,6 @@ import type { ServiceProcess } from '../helpers/service-process.js'
 import { Teardown } from '../helpers/teardown.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
 
-const MAIN = resolve(process.cwd(), 'dist/src/main.js')
 const hex = (n: number): string => randomBytes(n).toString('hex')
 
 // Distinctive secrets in every place a config holds one (issue 10, item 3).
@@ -40,21 +39,6 @@ const SECRETS = {
   'password of the invalid MQTT URL': BAD_URL_PASSWORD,
   'HTTP token': HTTP_TOKEN,
   'client key': KEY_PEM,
-}
-
-interface CliRun {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MF_')))
-  return new Promise((done) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...clean, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
 }
 
 /**
@@ -131,7 +115,7 @@ describe('no secret leaves the process', () => {
     await service.waitForLog((e) => e.message === 'reload failed; previous configuration kept' && e.trigger === 'SIGHUP', 10_000)
     assert.equal(await http(service, httpPort, '/health'), 200)
     await http(service, httpPort, '/status')
-    const cliBad = await cli(['config', 'check', service.configPath!])
+    const cliBad = await runCli(['config', 'check', service.configPath!])
     assert.equal(cliBad.code, 1, cliBad.stderr)
     assert.match(cliBad.stderr, /\[mqtt\] url/)
     seen('config check of the invalid file', cliBad.stdout + cliBad.stderr)
@@ -183,16 +167,16 @@ describe('no secret leaves the process', () => {
   it('the command line: config check, agent-command, a bad command', async () => {
     const file = join(dir, 'good.toml')
     await writeFile(file, config(8170, goodUrl()))
-    const check = await cli(['config', 'check', file])
+    const check = await runCli(['config', 'check', file])
     assert.equal(check.code, 0, check.stderr)
     assert.match(check.stdout, /password = "\*\*\*"/)
     assert.match(check.stdout, /http_token = "\*\*\*"/)
     seen('config check', check.stdout + check.stderr)
     // Its stdout is the file in base64, as the Agent needs it: only the warnings are text.
-    const agent = await cli(['config', 'agent-command', '--file', file, '--path', '/etc/export.toml'])
+    const agent = await runCli(['config', 'agent-command', '--file', file, '--path', '/etc/export.toml'])
     assert.equal(agent.code, 0, agent.stderr)
     seen('agent-command (stderr)', agent.stderr)
-    const usage = await cli(['--config', file, `nats://u:${NATS_PASSWORD}@h`])
+    const usage = await runCli(['--config', file, `nats://u:${NATS_PASSWORD}@h`])
     seen('a bad command line', usage.stdout + usage.stderr)
   })
 

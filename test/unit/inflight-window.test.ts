@@ -156,7 +156,11 @@ describe('in-flight window', () => {
     assert.ok(r.ratePerS >= 0.9 * 9000, `${r.ratePerS} acks/s after 4 s`)
   })
 
-  it('carries a burst over a 600 ms link nearly as fast as an unbounded window would', () => {
+  // Measured, not a goal: the window grows once per round, from 8,192, so a burst over a long
+  // round trip pays its first round trips (81 % of an unbounded window here). Growing with every
+  // ack made this 92 % on the model but let a QoS 2 window outgrow what Mosquitto handles well
+  // (bench/results.md, closing note): a change here must pass both.
+  it('carries a burst over a 600 ms link at no less than 80 % of what an unbounded window would', () => {
     const clock = fakeClock()
     const win = new InflightWindow(clock.now)
     win.reset({ cap: 65_535, fixed: false })
@@ -165,7 +169,7 @@ describe('in-flight window', () => {
     const ms = burst(win, clock, link, 100_000)
     // With no window at all: one round trip, plus the time the path takes to carry them.
     const unbounded = 600 + (100_000 * 1000) / 32_000
-    assert.ok(ms <= 1.1 * unbounded, `${ms} ms against ${Math.round(unbounded)} ms unbounded`)
+    assert.ok(ms <= 1.25 * unbounded, `${ms} ms against ${Math.round(unbounded)} ms unbounded`)
   })
 
   it('never exceeds the cap (the broker\'s Receive Maximum)', () => {

@@ -16,6 +16,12 @@ export interface DroppableQueues<R extends { readonly id: string }> {
   remove(route: R, message: StoredMessage): void
 }
 
+/** Removes a message by policy and tells whoever handed it in (a held JetStream message is terminated). */
+function drop<R extends { readonly id: string }>(store: DroppableQueues<R>, route: R, message: StoredMessage): void {
+  store.remove(route, message)
+  message.onSettled?.('dropped')
+}
+
 /**
  * Applies the overflow policy before a message of route `routeId` is appended; true if it may be.
  * drop_newest refuses the new message. drop_oldest removes the oldest queued message store-wide
@@ -47,7 +53,7 @@ export function makeRoom<R extends { readonly id: string }>(
       }
     }
     if (!victim || !victimRoute) break
-    store.remove(victimRoute, victim)
+    drop(store, victimRoute, victim)
     droppedPerRoute.set(victimRoute.id, (droppedPerRoute.get(victimRoute.id) ?? 0) + 1)
   }
   for (const [id, count] of droppedPerRoute) dropped(id, count)
@@ -68,7 +74,7 @@ export function dropExpired<R extends { readonly id: string }>(cutoff: number, s
     const queue = store.queueOf(route)
     let count = 0
     for (let m = queue.oldestQueued(); m !== undefined && m.receivedAt < cutoff; m = queue.oldestQueued()) {
-      store.remove(route, m)
+      drop(store, route, m)
       count++
     }
     if (count > 0) dropped(route.id, count)

@@ -347,7 +347,6 @@ export class FileStore implements MessageStore {
   #remove(route: RouteState, m: StoredMessage): void {
     route.window.complete(m)
     this.#forget(m)
-    m.onSettled?.('dropped')
     if (route.tailCount > 0 && route.window.queuedCount < this.#lowWater) this.#topUp(route)
   }
 

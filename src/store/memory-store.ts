@@ -164,7 +164,6 @@ export class MemoryStore implements MessageStore {
       remove: (route, m) => {
         route.queue.complete(m)
         this.#bytes -= m.bytes
-        m.onSettled?.('dropped')
       },
     }
   }

@@ -13,6 +13,8 @@ declare module 'better-sqlite3' {
       all(...params: P): R[]
       /** Rows one by one; breaking out of the loop ends the statement. */
       iterate(...params: P): IterableIterator<R>
+      /** Rows as arrays of column values, in SELECT order (the caller's `R` says so), instead of objects. */
+      raw(toggle?: boolean): this
     }
 
     interface Options {

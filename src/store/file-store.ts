@@ -374,14 +374,15 @@ export class FileStore implements MessageStore {
     let loadedBytes = 0
     const fits = (bytes: number): boolean => window.queuedCount === 0 || window.queuedBytes + bytes <= this.#windowBytes
     try {
-      for (const row of disk.load(route.no, route.windowEnd, room)) {
-        this.#readError = undefined
-        if (!fits(row.bytes)) break
-        const onSettled = this.#callbacks.size > 0 ? this.#takeCallback(row.seq) : undefined
-        window.push({ topic: row.topic, payload: row.payload, receivedAt: row.received_at, seq: row.seq, bytes: row.bytes, state: MessageState.Queued, onSettled })
-        route.windowEnd = row.seq
+      const rows = disk.load(route.no, route.windowEnd, room)
+      this.#readError = undefined
+      for (const [seq, topic, payload, receivedAt, bytes] of rows) {
+        if (!fits(bytes)) break
+        const onSettled = this.#callbacks.size > 0 ? this.#takeCallback(seq) : undefined
+        window.push({ topic, payload, receivedAt, seq, bytes, state: MessageState.Queued, onSettled })
+        route.windowEnd = seq
         loaded++
-        loadedBytes += row.bytes
+        loadedBytes += bytes
       }
     } catch (err: unknown) {
       // Left in the tail: the next claim tries again. Logged once per distinct error.

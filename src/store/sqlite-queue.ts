@@ -15,14 +15,12 @@ export interface StoreLogger {
   error(fields: object, message: string): void
 }
 
-/** One row of `messages`, as loaded back into a route's window. */
-export interface DiskRow {
-  seq: number
-  topic: string
-  payload: Buffer
-  received_at: number
-  bytes: number
-}
+/**
+ * One row of `messages` as loaded back into a route's window: `[seq, topic, payload, received_at,
+ * bytes]`. An array, not an object: better-sqlite3's raw mode builds rows about twice as fast, and
+ * a backlog is read back at tens of thousands of rows a second.
+ */
+export type DiskRow = [seq: number, topic: string, payload: Buffer, receivedAt: number, bytes: number]
 
 /** Options of {@link SqliteQueue.open}. */
 export interface SqliteQueueOptions {
@@ -133,7 +131,7 @@ export class SqliteQueue {
     this.#insertMany = db.prepare(`INSERT INTO messages (seq, route, topic, payload, received_at, bytes) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`)
     this.#delete = db.prepare('DELETE FROM messages WHERE seq = ?')
     this.#deleteRange = db.prepare('DELETE FROM messages WHERE seq BETWEEN ? AND ?')
-    this.#load = db.prepare('SELECT seq, topic, payload, received_at, bytes FROM messages WHERE route = ? AND seq > ? ORDER BY seq LIMIT ?')
+    this.#load = db.prepare<[number, number, number], DiskRow>('SELECT seq, topic, payload, received_at, bytes FROM messages WHERE route = ? AND seq > ? ORDER BY seq LIMIT ?').raw(true)
     this.#insertRoute = db.prepare('INSERT OR IGNORE INTO routes (id, name) VALUES (?, ?)')
     this.#setLastSeq = db.prepare(`INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
     this.#commitTx = db.transaction((messages: readonly StoredMessage[], routeNos: readonly number[], deletes: readonly number[], lastSeq: number) => {
@@ -269,9 +267,9 @@ export class SqliteQueue {
     this.#deleteTx(deletes)
   }
 
-  /** Up to `limit` messages of a route after `afterSeq`, in seq order. Stop iterating to stop reading. */
-  load(routeNo: number, afterSeq: number, limit: number): IterableIterator<DiskRow> {
-    return this.#load.iterate(routeNo, afterSeq, limit)
+  /** Up to `limit` messages of a route after `afterSeq`, in seq order. */
+  load(routeNo: number, afterSeq: number, limit: number): DiskRow[] {
+    return this.#load.all(routeNo, afterSeq, limit)
   }
 
   close(): void {

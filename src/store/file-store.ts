@@ -29,16 +29,30 @@ export interface FileStoreConfig extends StoreLimits {
   /** Bytes of one route's queued head kept in memory; default 8 MiB. At least one message is always kept. */
   windowBytes?: number
   /**
+   * Queued messages that routes may keep in memory beyond their windows, all routes together
+   * (default 50,000), so that a burst that fits in memory is never read back from disk. 0 turns it
+   * off (tests of the disk path).
+   */
+  burstMessages?: number
+  /** Bytes of that burst allowance, all routes together; default 16 MiB. */
+  burstBytes?: number
+  /**
    * Test only: SQLite's `max_page_count` (pages of 4 KiB), so that SQLITE_FULL happens for real
    * without filling a disk. Never set it in production.
    */
   maxPageCount?: number
 }
 
-// Small enough that 1M queued messages stay under 200 MB of RSS (measured: 133 MiB with 5,000,
-// 209 MiB with 20,000; docs/performance.md).
+// A window is also the batch read back from disk: small enough that reading one does not hold
+// up the event loop, large enough to keep a connection's in-flight window fed between reads.
 const DEFAULT_WINDOW_MESSAGES = 5000
 const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024
+// A burst written to disk and read straight back costs a SELECT and its garbage per message:
+// measured on a 100k burst at QoS 0, 20 % of the service's CPU and 50 MiB of peak RSS
+// (docs/performance.md). What stays in memory instead is bounded store-wide, so a long outage
+// still keeps memory flat (1M queued: measured in `npm run bench`, group rss).
+const DEFAULT_BURST_MESSAGES = 50_000
+const DEFAULT_BURST_BYTES = 16 * 1024 * 1024
 
 /**
  * A route's queue: the head in memory (`window`), the rest (`tail`) on disk or still in the
@@ -70,6 +84,8 @@ export class FileStore implements MessageStore {
   readonly #log: StoreLogger
   readonly #windowMessages: number
   readonly #windowBytes: number
+  readonly #burstMessages: number
+  readonly #burstBytes: number
   readonly #lowWater: number
   readonly #routes = new Map<string, RouteState>()
   /** Both set by open() and cleared by close(). */
@@ -95,6 +111,8 @@ export class FileStore implements MessageStore {
     this.#log = log ?? createLogger('info').child({ component: 'store' })
     this.#windowMessages = Math.max(1, config.windowMessages ?? DEFAULT_WINDOW_MESSAGES)
     this.#windowBytes = Math.max(1, config.windowBytes ?? DEFAULT_WINDOW_BYTES)
+    this.#burstMessages = Math.max(0, config.burstMessages ?? DEFAULT_BURST_MESSAGES)
+    this.#burstBytes = Math.max(0, config.burstBytes ?? DEFAULT_BURST_BYTES)
     this.#lowWater = Math.max(1, Math.floor(this.#windowMessages / 2))
     this.#sweep = new MaxAgeSweep(config.maxAgeMs, (now) => this.sweepExpired(now))
   }
@@ -115,8 +133,8 @@ export class FileStore implements MessageStore {
 
   /**
    * Messages held in memory: the route windows plus the pending-insert buffer (an upper bound, a
-   * message may be in both). Bounded by routes × `windowMessages` + the messages in flight (the MQTT
-   * window) + one commit batch, however many wait on disk.
+   * message may be in both). Bounded by routes × `windowMessages` + `burstMessages` + the messages in
+   * flight (the MQTT window) + one commit batch, however many wait on disk.
    */
   get residentMessages(): number {
     let n = this.#commits?.pendingInserts ?? 0
@@ -191,9 +209,7 @@ export class FileStore implements MessageStore {
     const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, disk.routeNo(routeId))
     const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onSettled }
     const window = route.window
-    // A window with nothing queued takes the message even when full (of in-flight messages): a
-    // route's oldest queued message must always be in memory, where the drop policies look for it.
-    if (route.tailCount === 0 && (window.queuedCount === 0 || (window.queuedCount < this.#windowMessages && window.queuedBytes + bytes <= this.#windowBytes))) {
+    if (route.tailCount === 0 && this.#keepsInMemory(window, bytes)) {
       window.push(stored)
       route.windowEnd = stored.seq
     } else {
@@ -354,6 +370,28 @@ export class FileStore implements MessageStore {
   #forget(m: StoredMessage): void {
     this.#bytes -= m.bytes
     this.#commits?.delete(m)
+  }
+
+  /**
+   * Whether a new message of a route with no tail on disk stays in its window. A window with
+   * nothing queued takes it even when full (of in-flight messages): a route's oldest queued message
+   * must always be in memory, where the drop policies look for it. Beyond its own window, a route
+   * whose messages are being sent (some are in flight) takes from the burst allowance all routes
+   * share (O(routes), only for those messages): they will leave soon. A route that sends nothing (its
+   * link is down) does not: an outage's backlog goes to disk, and memory stays flat.
+   */
+  #keepsInMemory(window: RouteQueue, bytes: number): boolean {
+    if (window.queuedCount === 0) return true
+    if (window.queuedCount < this.#windowMessages && window.queuedBytes + bytes <= this.#windowBytes) return true
+    if (this.#burstMessages === 0 || window.count === window.queuedCount) return false
+    let messages = 1
+    let total = bytes
+    for (const route of this.#routes.values()) {
+      const q = route.window
+      if (q.queuedCount > this.#windowMessages) messages += q.queuedCount - this.#windowMessages
+      if (q.queuedBytes > this.#windowBytes) total += q.queuedBytes - this.#windowBytes
+    }
+    return messages <= this.#burstMessages && total <= this.#burstBytes
   }
 
   /**

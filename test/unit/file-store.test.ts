@@ -120,7 +120,9 @@ describe('file store memory window', () => {
     const { store, add, reopen } = await openStore(t)
     const n = 100_000
     const window = 5000 // the default window of one route
-    const bound = window + 2000 // one route's window + one commit batch
+    // One route's window + one commit batch: nothing is sent while the backlog builds (an outage),
+    // so the burst allowance is not used.
+    const bound = window + 2000
     let peak = 0
     const watch = (): void => {
       peak = Math.max(peak, store.residentMessages)
@@ -154,7 +156,7 @@ describe('file store memory window', () => {
   })
 
   it('bounds the window by bytes as well', async (t) => {
-    const { store } = await openStore(t, { windowBytes: 10_000 })
+    const { store } = await openStore(t, { windowBytes: 10_000, burstMessages: 0 })
     for (let i = 0; i < 100; i++) store.append('r', 't', Buffer.alloc(1000, i), i)
     await store.flush()
     assert.ok(store.residentMessages <= 10, `${store.residentMessages} resident`)
@@ -166,8 +168,34 @@ describe('file store memory window', () => {
     )
   })
 
+  it('keeps a burst in memory while its route is being sent, within an allowance all routes share', async (t) => {
+    const { store, add, claimText } = await openStore(t, { windowMessages: 2, burstMessages: 5 })
+    // Nothing of c is being sent (its link is down, say): beyond its window, its backlog goes to disk.
+    for (let i = 0; i < 10; i++) add('c', `c${i}`)
+    await store.flush()
+    assert.equal(store.residentMessages, 2)
+    // a is being sent (one in flight): its window (2) and the whole allowance (5) stay in memory.
+    add('a', 'a0')
+    assert.deepEqual(claimText('a', 1), ['a0'])
+    for (let i = 1; i < 11; i++) add('a', `a${i}`)
+    add('b', 'b0')
+    assert.deepEqual(claimText('b', 1), ['b0'])
+    for (let i = 1; i < 5; i++) add('b', `b${i}`)
+    await store.flush()
+    // a: 1 in flight + 2 + 5; b: 1 in flight + its own window (the allowance is a's); c: 2.
+    assert.equal(store.residentMessages, 8 + 3 + 2)
+    assert.deepEqual(claimText('a', 100), numbers(1, 11).map((n) => `a${n}`))
+    assert.deepEqual(claimText('b', 100), numbers(1, 5).map((n) => `b${n}`))
+    // In flight, a's messages no longer use the allowance: b's next burst may.
+    for (let i = 5; i < 13; i++) add('b', `b${i}`)
+    await store.flush()
+    assert.equal(store.residentMessages, 11 + 5 + 2 + 5 + 2) // in flight (a, b), b's window, the allowance, c
+    assert.deepEqual(claimText('b', 100), numbers(5, 13).map((n) => `b${n}`))
+    assert.deepEqual(claimText('c', 100), numbers(0, 10).map((n) => `c${n}`))
+  })
+
   it('keeps order and counts when new messages arrive while the backlog drains', async (t) => {
-    const { store, add } = await openStore(t, { windowMessages: 10 })
+    const { store, add } = await openStore(t, { windowMessages: 10, burstMessages: 0 })
     let next = 0
     for (; next < 100; next++) add('r', String(next))
     const seen: string[] = []
@@ -186,7 +214,7 @@ describe('file store memory window', () => {
 
   it('drop_oldest reaches past a window whose messages are all in flight', async (t) => {
     const size = 1 + 1 + MESSAGE_OVERHEAD_BYTES
-    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 2, maxBytes: size * 4 })
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 2, burstMessages: 0, maxBytes: size * 4 })
     for (const s of ['a', 'b', 'c', 'd']) add('r', s)
     assert.deepEqual(claimText('r', 2), ['a', 'b'])
     assert.equal(add('r', 'e'), true)
@@ -196,7 +224,7 @@ describe('file store memory window', () => {
   })
 
   it('max_age sweeps beyond the window, down to the first young message', async (t) => {
-    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 4, maxAgeMs: 1000 })
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 4, burstMessages: 0, maxAgeMs: 1000 })
     for (let i = 0; i < 20; i++) add('r', `old${i}`, 1000 + i)
     add('r', 'young', 9_000)
     add('r', 'old-but-after', 10)
@@ -207,7 +235,7 @@ describe('file store memory window', () => {
   })
 
   it('keeps onSettled of messages that waited on disk', async (t) => {
-    const { store } = await openStore(t, { windowMessages: 2 })
+    const { store } = await openStore(t, { windowMessages: 2, burstMessages: 0 })
     const delivered: number[] = []
     for (let i = 0; i < 6; i++) store.append('r', 't', Buffer.from(String(i)), i, () => delivered.push(i))
     await store.flush()
@@ -222,7 +250,7 @@ describe('file store against the memory store', () => {
       const random = lcg(seed)
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
       const limits = { maxBytes: 2500, overflow, maxAgeMs: 0 }
-      let file = await openStore(t, { ...limits, windowMessages: 3, windowBytes: 400 })
+      let file = await openStore(t, { ...limits, windowMessages: 3, windowBytes: 400, burstMessages: 4, burstBytes: 600 })
       const memory = new MemoryStore(limits)
       const memoryDrops: typeof file.drops = []
       await memory.open({ available: () => undefined, dropped: (routeId, count, reason) => memoryDrops.push({ routeId, count, reason }) })

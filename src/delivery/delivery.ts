@@ -120,16 +120,24 @@ export class Delivery implements Lifecycle, StoreListener {
     await sink.start()
     this.#sink = sink
     this.dispatcher.setPublisher(sink)
+    // It may have connected before it became the sink in use, when its 'connected' was not heard.
+    this.#parts.store.linkUp(sink.connected)
   }
 
   #onConnected(sink: MqttSink): void {
     // Only the sink in use speaks for the link: the one a reload replaced closes after this one starts.
-    if (this.#sink === sink) this.#parts.mqttHistory.up()
+    if (this.#sink === sink) {
+      this.#parts.mqttHistory.up()
+      this.#parts.store.linkUp(true)
+    }
     this.#parts.limits.setBrokerMax(sink.maxPacketBytes)
     this.dispatcher.schedule()
   }
 
   #onDisconnected(sink: MqttSink): void {
-    if (this.#sink === sink) this.#parts.mqttHistory.down(sink.lastError)
+    if (this.#sink === sink) {
+      this.#parts.mqttHistory.down(sink.lastError)
+      this.#parts.store.linkUp(false)
+    }
   }
 }

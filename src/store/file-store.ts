@@ -86,6 +86,8 @@ export class FileStore implements MessageStore {
   readonly #windowBytes: number
   readonly #burstMessages: number
   readonly #burstBytes: number
+  /** The cloud link is up (see linkUp()): a burst will leave soon, and may stay in memory. */
+  #linkUp = false
   readonly #lowWater: number
   readonly #routes = new Map<string, RouteState>()
   /** Both set by open() and cleared by close(). */
@@ -209,7 +211,7 @@ export class FileStore implements MessageStore {
     const route = this.#routes.get(routeId) ?? this.#addRoute(routeId, disk.routeNo(routeId))
     const stored: StoredMessage = { topic, payload, receivedAt, seq: ++this.#seq, bytes, state: MessageState.Queued, onSettled }
     const window = route.window
-    if (route.tailCount === 0 && this.#keepsInMemory(window, bytes)) {
+    if (route.tailCount === 0 && this.#keepsInMemory(route, bytes)) {
       window.push(stored)
       route.windowEnd = stored.seq
     } else {
@@ -242,6 +244,10 @@ export class FileStore implements MessageStore {
       if (out.length < max) route.window.claim(max, out)
     }
     return out
+  }
+
+  linkUp(up: boolean): void {
+    this.#linkUp = up
   }
 
   ack(routeId: string, message: StoredMessage): void {
@@ -375,15 +381,16 @@ export class FileStore implements MessageStore {
   /**
    * Whether a new message of a route with no tail on disk stays in its window. A window with
    * nothing queued takes it even when full (of in-flight messages): a route's oldest queued message
-   * must always be in memory, where the drop policies look for it. Beyond its own window, a route
-   * whose messages are being sent (some are in flight) takes from the burst allowance all routes
-   * share (O(routes), only for those messages): they will leave soon. A route that sends nothing (its
-   * link is down) does not: an outage's backlog goes to disk, and memory stays flat.
+   * must always be in memory, where the drop policies look for it. Beyond its own window, while the
+   * link is up, a route takes from the burst allowance all routes share (O(routes), only for those
+   * messages): they will leave soon. While it is down, an outage's backlog goes to disk, and memory
+   * stays flat.
    */
-  #keepsInMemory(window: RouteQueue, bytes: number): boolean {
+  #keepsInMemory(route: RouteState, bytes: number): boolean {
+    const window = route.window
     if (window.queuedCount === 0) return true
     if (window.queuedCount < this.#windowMessages && window.queuedBytes + bytes <= this.#windowBytes) return true
-    if (this.#burstMessages === 0 || window.count === window.queuedCount) return false
+    if (this.#burstMessages === 0 || !this.#linkUp) return false
     let messages = 1
     let total = bytes
     for (const route of this.#routes.values()) {

@@ -71,6 +71,10 @@ export class MemoryStore implements MessageStore {
     return queue ? queue.claim(max) : []
   }
 
+  linkUp(_up: boolean): void {
+    // Every message is in memory anyway.
+  }
+
   ack(routeId: string, message: StoredMessage): void {
     const queue = this.#queues.get(routeId)
     if (queue?.complete(message)) this.#bytes -= message.bytes

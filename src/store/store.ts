@@ -60,6 +60,12 @@ export interface MessageStore extends Lifecycle {
   flush(): Promise<void>
   /** Up to `max` queued messages of the route, oldest first, now marked in flight. */
   claim(routeId: string, max: number): StoredMessage[]
+  /**
+   * Whether the cloud link is up. The file store then keeps a burst beyond a route's window in
+   * memory (it will leave soon, and need not be read back from disk); while the link is down, an
+   * outage's backlog goes to disk only.
+   */
+  linkUp(up: boolean): void
   /** The broker took the message: remove it. */
   ack(routeId: string, message: StoredMessage): void
   /** Sending failed: the message is queued again, ahead of every message after it. */

@@ -168,13 +168,14 @@ describe('file store memory window', () => {
     )
   })
 
-  it('keeps a burst in memory while its route is being sent, within an allowance all routes share', async (t) => {
+  it('keeps a burst in memory while the link is up, within an allowance all routes share', async (t) => {
     const { store, add, claimText } = await openStore(t, { windowMessages: 2, burstMessages: 5 })
-    // Nothing of c is being sent (its link is down, say): beyond its window, its backlog goes to disk.
+    // The link is down: beyond c's window, its backlog goes to disk.
     for (let i = 0; i < 10; i++) add('c', `c${i}`)
     await store.flush()
     assert.equal(store.residentMessages, 2)
-    // a is being sent (one in flight): its window (2) and the whole allowance (5) stay in memory.
+    // The link is up: beyond a's window (2), the whole allowance (5) stays in memory.
+    store.linkUp(true)
     add('a', 'a0')
     assert.deepEqual(claimText('a', 1), ['a0'])
     for (let i = 1; i < 11; i++) add('a', `a${i}`)
@@ -192,6 +193,13 @@ describe('file store memory window', () => {
     assert.equal(store.residentMessages, 11 + 5 + 2 + 5 + 2) // in flight (a, b), b's window, the allowance, c
     assert.deepEqual(claimText('b', 100), numbers(5, 13).map((n) => `b${n}`))
     assert.deepEqual(claimText('c', 100), numbers(0, 10).map((n) => `c${n}`))
+    // The link is down again: a burst goes to disk again.
+    const before = store.residentMessages
+    store.linkUp(false)
+    for (let i = 0; i < 8; i++) add('b', `late${i}`)
+    await store.flush()
+    assert.equal(store.residentMessages, before + 2)
+    assert.deepEqual(claimText('b', 100), numbers(0, 8).map((n) => `late${n}`))
   })
 
   it('keeps order and counts when new messages arrive while the backlog drains', async (t) => {

@@ -269,6 +269,8 @@ describe('file store against the memory store', () => {
       let clock = 0
       let dropsBefore = 0
       for (let step = 0; step < 3000; step++) {
+        // The link up for 250 steps, then down for 250: bursts kept in memory, then written only.
+        file.store.linkUp(Math.floor(step / 250) % 2 === 0)
         const op = random()
         const route = pick(routes)
         let what: string

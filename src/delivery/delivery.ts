@@ -120,8 +120,6 @@ export class Delivery implements Lifecycle, StoreListener {
     await sink.start()
     this.#sink = sink
     this.dispatcher.setPublisher(sink)
-    // It may have connected before it became the sink in use, when its 'connected' was not heard.
-    this.#parts.store.linkUp(sink.connected)
   }
 
   #onConnected(sink: MqttSink): void {

@@ -29,9 +29,9 @@ export interface FileStoreConfig extends StoreLimits {
   /** Bytes of one route's queued head kept in memory; default 8 MiB. At least one message is always kept. */
   windowBytes?: number
   /**
-   * Queued messages that routes may keep in memory beyond their windows, all routes together
-   * (default 50,000), so that a burst that fits in memory is never read back from disk. 0 turns it
-   * off (tests of the disk path).
+   * Queued messages that routes may keep in memory beyond their windows while the link is up, all
+   * routes together (default 50,000), so that a burst that fits in memory is never read back from
+   * disk. 0 turns it off.
    */
   burstMessages?: number
   /** Bytes of that burst allowance, all routes together; default 16 MiB. */
@@ -48,8 +48,8 @@ export interface FileStoreConfig extends StoreLimits {
 const DEFAULT_WINDOW_MESSAGES = 5000
 const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024
 // A burst written to disk and read straight back costs a SELECT and its garbage per message:
-// measured on a 100k burst at QoS 0, 20 % of the service's CPU and 50 MiB of peak RSS
-// (docs/performance.md). What stays in memory instead is bounded store-wide, so a long outage
+// measured on a 100k burst at QoS 0, about 15 % of the service's CPU and 40–50 MiB of peak RSS
+// (docs/store.md). What stays in memory instead is bounded store-wide, so a long outage
 // still keeps memory flat (1M queued: measured in `npm run bench`, group rss).
 const DEFAULT_BURST_MESSAGES = 50_000
 const DEFAULT_BURST_BYTES = 16 * 1024 * 1024
@@ -390,7 +390,7 @@ export class FileStore implements MessageStore {
     const window = route.window
     if (window.queuedCount === 0) return true
     if (window.queuedCount < this.#windowMessages && window.queuedBytes + bytes <= this.#windowBytes) return true
-    if (this.#burstMessages === 0 || !this.#linkUp) return false
+    if (!this.#linkUp) return false
     let messages = 1
     let total = bytes
     for (const route of this.#routes.values()) {

@@ -200,7 +200,7 @@ describe('file store faults', () => {
   it('stops taking messages when the disk is full, keeps what it buffered, and resumes', async (t) => {
     const dir = await tempDir(t, 'file-store-full')
     // 48 pages of 4 KiB: SQLite itself answers SQLITE_FULL, as on a full disk.
-    const options = { maxPageCount: 48, windowMessages: 8, burstMessages: 0 }
+    const options = { maxPageCount: 48, windowMessages: 8 }
     const { store, entries, drops } = await openStore(t, dir, options)
     const payload = (i: number): Buffer => Buffer.from(`${i}:`.padEnd(2000, '.'))
     let accepted = 0

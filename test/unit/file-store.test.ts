@@ -156,7 +156,7 @@ describe('file store memory window', () => {
   })
 
   it('bounds the window by bytes as well', async (t) => {
-    const { store } = await openStore(t, { windowBytes: 10_000, burstMessages: 0 })
+    const { store } = await openStore(t, { windowBytes: 10_000 })
     for (let i = 0; i < 100; i++) store.append('r', 't', Buffer.alloc(1000, i), i)
     await store.flush()
     assert.ok(store.residentMessages <= 10, `${store.residentMessages} resident`)
@@ -203,7 +203,7 @@ describe('file store memory window', () => {
   })
 
   it('keeps order and counts when new messages arrive while the backlog drains', async (t) => {
-    const { store, add } = await openStore(t, { windowMessages: 10, burstMessages: 0 })
+    const { store, add } = await openStore(t, { windowMessages: 10 })
     let next = 0
     for (; next < 100; next++) add('r', String(next))
     const seen: string[] = []
@@ -222,7 +222,7 @@ describe('file store memory window', () => {
 
   it('drop_oldest reaches past a window whose messages are all in flight', async (t) => {
     const size = 1 + 1 + MESSAGE_OVERHEAD_BYTES
-    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 2, burstMessages: 0, maxBytes: size * 4 })
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 2, maxBytes: size * 4 })
     for (const s of ['a', 'b', 'c', 'd']) add('r', s)
     assert.deepEqual(claimText('r', 2), ['a', 'b'])
     assert.equal(add('r', 'e'), true)
@@ -232,7 +232,7 @@ describe('file store memory window', () => {
   })
 
   it('max_age sweeps beyond the window, down to the first young message', async (t) => {
-    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 4, burstMessages: 0, maxAgeMs: 1000 })
+    const { store, add, drops, claimText } = await openStore(t, { windowMessages: 4, maxAgeMs: 1000 })
     for (let i = 0; i < 20; i++) add('r', `old${i}`, 1000 + i)
     add('r', 'young', 9_000)
     add('r', 'old-but-after', 10)
@@ -243,7 +243,7 @@ describe('file store memory window', () => {
   })
 
   it('keeps onSettled of messages that waited on disk', async (t) => {
-    const { store } = await openStore(t, { windowMessages: 2, burstMessages: 0 })
+    const { store } = await openStore(t, { windowMessages: 2 })
     const delivered: number[] = []
     for (let i = 0; i < 6; i++) store.append('r', 't', Buffer.from(String(i)), i, () => delivered.push(i))
     await store.flush()

@@ -6,6 +6,7 @@ import { runDeadLetterCommand } from './cli/dead-letter-commands.js'
 import { loadConfig, resolveConfigPath } from './config/index.js'
 import { BridgeError, describeError } from './errors.js'
 import { HttpApp } from './http/http-app.js'
+import { limitHeapGrowth } from './heap-growth.js'
 import { createLogger } from './logger.js'
 import type { Logger } from './logger.js'
 import { ConfigReloader } from './reload/config-reloader.js'
@@ -16,6 +17,7 @@ import { buildInfo } from './version.js'
 const SHUTDOWN_DEADLINE_MS = 5000
 
 async function run(configPath: string | undefined): Promise<number> {
+  const heapFlag = limitHeapGrowth()
   const bootLog = createLogger('info')
   const path = resolveConfigPath(configPath, process.env)
   let loaded
@@ -33,7 +35,7 @@ async function run(configPath: string | undefined): Promise<number> {
     else log.info({ path }, 'config built from the environment and saved')
   }
   const info = buildInfo()
-  log.info({ version: info.version, commit: info.commit, config: path, store: config.store.type, routes: config.routes.length }, 'starting export service')
+  log.info({ version: info.version, commit: info.commit, config: path, store: config.store.type, routes: config.routes.length, v8: heapFlag ?? 'as given' }, 'starting export service')
 
   const service = new Service(config, log)
   const reloader = new ConfigReloader(service, path, process.env, log.child({ component: 'reload' }))

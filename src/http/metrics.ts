@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ServiceStatus } from '../status/service-status.js'
 import { buildInfo } from '../version.js'
+import { LatencyHistogram } from './latency-histogram.js'
 import type { HttpServer } from './server.js'
 import type { StoreUsageReader } from './store-usage.js'
 
@@ -10,24 +11,18 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /**
  * Prometheus metrics (docs/operations.md, section 3). Counters live as plain numbers in the service's RouteStats (the hot
  * path never touches prom-client); they are copied into the registry at scrape time. Only the
- * latency histogram is observed per message, through a cached child per route.
+ * latency histogram is observed per message, in our own counts (src/http/latency-histogram.ts).
  */
 export class Metrics {
   readonly registry = new Registry()
-  readonly #latency: Histogram<'route'>
-  readonly #latencyChildren = new Map<string, { observe(value: number): void }>()
+  readonly #latency: LatencyHistogram
 
   /** `storeUsage` gives the store's room (`export_store_*_bytes`); without it those are left out. */
   constructor(status: () => ServiceStatus, storeUsage?: StoreUsageReader) {
     const registry = this.registry
     collectDefaultMetrics({ register: registry })
-    this.#latency = new Histogram({
-      name: 'export_publish_latency_seconds',
-      help: 'Time from receipt on NATS to acknowledgement by the MQTT broker',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    })
+    this.#latency = new LatencyHistogram('export_publish_latency_seconds', 'Time from receipt on NATS to acknowledgement by the MQTT broker', LATENCY_BUCKETS)
+    registry.registerMetric(this.#latency.asMetric())
 
     // One snapshot of the status per scrape, shared by every collector below.
     let snapshot: ServiceStatus | undefined
@@ -177,12 +172,7 @@ export class Metrics {
 
   /** For the service's latency observer. */
   observeLatency(routeId: string, seconds: number): void {
-    let child = this.#latencyChildren.get(routeId)
-    if (!child) {
-      child = this.#latency.labels({ route: routeId })
-      this.#latencyChildren.set(routeId, child)
-    }
-    child.observe(seconds)
+    this.#latency.observe(routeId, seconds)
   }
 
   register(http: HttpServer): void {

@@ -17,6 +17,7 @@ import { startCollector } from '../helpers/mqtt-collector.js'
 import { startNats } from '../helpers/nats-server.js'
 import { Teardown } from '../helpers/teardown.js'
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait.js'
 
 const CONFIGURE = resolve(process.cwd(), 'scripts/configure.sh')
 const EXPORT_START = resolve(process.cwd(), 'scripts/export_start')
@@ -307,8 +308,9 @@ describe('scripts/configure.sh against a stand-in of the Mainflux API', () => {
     assert.deepEqual(configFromRaw(parseConfigText(written, 'written.toml'), { fileName: 'written.toml', env: {} }).config, sent.config)
     assert.equal((await stat(env.EXPORT_CONFIG_FILE!)).mode & 0o077, 0, 'the config file (with the thing key) is readable by others')
 
-    const health = await fetch(`http://127.0.0.1:${httpPort}/health`)
-    assert.equal(health.status, 200)
+    // The service answers HTTP once started, before its first MQTT connect may have completed
+    // (it starts while the cloud is unreachable): healthy within a deadline, not at once.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/health`)).status === 200, { timeoutMs: 10_000, what: "the service's /health to answer 200" })
     const nc = await connect({ servers: nats.url })
     try {
       // The service subscribes once NATS is connected; retry until the first message gets through.

@@ -29,7 +29,10 @@ export class CoreSubscription implements MessageSource {
         target.handle(msg.subject, msg.data)
       },
     })
-    return Promise.resolve()
+    // A round trip to the server, so that "route subscribed" means the server has the SUB: a core
+    // NATS message published before that reaches no one. If the connection is down, nats.js sends
+    // the SUB again when it is back; the subscription stands either way.
+    return this.#nc.flush().catch(() => undefined)
   }
 
   /** Stops new messages (the server sends what it had buffered first); those handed over are the store's. */
